@@ -1,0 +1,1 @@
+"""The Cruddur API: users, activities with their replies, and direct messages."""

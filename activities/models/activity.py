@@ -1,0 +1,58 @@
+"""Activities: the posts of the feeds, and the replies to them."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch
+from django.utils import timezone
+
+
+class ActivityQuerySet(models.QuerySet):
+    """The feeds' selections, each loading users and replies in a fixed number of queries."""
+
+    def top_level(self):
+        """Activities that are not replies."""
+        return self.filter(reply_to__isnull=True)
+
+    def with_authors(self):
+        """Load each activity's user in the same query."""
+        return self.select_related("user")
+
+    def with_replies(self):
+        """Load the oldest replies of each activity (with their users) into `reply_preview`,
+        in one more query."""
+        limit = settings.CRUDDUR["REPLIES_PER_ACTIVITY"]
+        replies = Activity.objects.with_authors().order_by("created_at", "uuid")[:limit]
+        return self.with_authors().prefetch_related(
+            Prefetch("replies", queryset=replies, to_attr="reply_preview")
+        )
+
+
+class Activity(models.Model):
+    """A post by a user; a reply is an activity whose `reply_to` is the activity it answers."""
+
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey("activities.User", on_delete=models.CASCADE, related_name="activities")
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    likes_count = models.PositiveIntegerField(default=0)
+    replies_count = models.PositiveIntegerField(default=0)
+    reposts_count = models.PositiveIntegerField(default=0)
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["reply_to", "-created_at"], name="activity_thread_idx"),
+            models.Index(fields=["user", "-created_at"], name="activity_user_idx"),
+        ]
+        verbose_name_plural = "activities"
+
+    def __str__(self):
+        return f"{self.user_id}: {self.message[:40]}"

@@ -1,0 +1,1 @@
+"""The API's views: DRF generic views configured by class attributes."""

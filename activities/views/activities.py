@@ -1,0 +1,99 @@
+"""The activity endpoints: the feeds, search, one activity, and posting activities and replies."""
+
+import uuid
+
+from rest_framework import generics
+
+from activities.exceptions import ActivityNotFound, UserNotFound
+from activities.models import Activity, User
+from activities.serializers.activities import ActivitySerializer, ReplySerializer, SearchSerializer
+from activities.views.base import ContractMixin, CreateMixin
+
+
+def find_activity(value, queryset=Activity.objects):
+    """The activity with the uuid in the URL; 404 activity_not_found, also for a malformed uuid."""
+    try:
+        key = uuid.UUID(value)
+    except ValueError:
+        raise ActivityNotFound() from None
+    activity = queryset.filter(pk=key).first()
+    if activity is None:
+        raise ActivityNotFound()
+    return activity
+
+
+class HomeFeedView(ContractMixin, generics.ListAPIView):
+    """Top-level activities of everyone, newest first, each with its replies."""
+
+    serializer_class = ActivitySerializer
+
+    def get_queryset(self):
+        return Activity.objects.top_level().with_replies()
+
+
+class ActivitiesView(CreateMixin, HomeFeedView):
+    """POST a new activity as the acting user; GET lists the same as the home feed."""
+
+    def perform_create(self, serializer):
+        serializer.save(user=User.objects.acting())
+
+
+class NotificationsFeedView(ContractMixin, generics.ListAPIView):
+    """Replies by others to the acting user's activities, newest first."""
+
+    serializer_class = ActivitySerializer
+
+    def get_queryset(self):
+        user = User.objects.acting()
+        return Activity.objects.filter(reply_to__user=user).exclude(user=user).with_replies()
+
+
+class UserFeedView(ContractMixin, generics.ListAPIView):
+    """One user's top-level activities, newest first."""
+
+    serializer_class = ActivitySerializer
+
+    def get_queryset(self):
+        user = User.objects.filter(handle=self.kwargs["handle"]).first()
+        if user is None:
+            raise UserNotFound()
+        return Activity.objects.top_level().filter(user=user).with_replies()
+
+
+class SearchView(ContractMixin, generics.ListAPIView):
+    """Activities whose message contains `term`, case-insensitively, newest first."""
+
+    serializer_class = ActivitySerializer
+
+    def get_queryset(self):
+        query = SearchSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        term = query.validated_data["term"]
+        return Activity.objects.filter(message__icontains=term).with_replies()
+
+
+class ActivityDetailView(ContractMixin, generics.RetrieveAPIView):
+    """One activity with its replies."""
+
+    serializer_class = ActivitySerializer
+
+    def get_object(self):
+        return find_activity(self.kwargs["activity_uuid"], Activity.objects.with_replies())
+
+
+class RepliesView(CreateMixin, ContractMixin, generics.ListAPIView):
+    """POST a reply to an activity as the acting user; GET lists its replies, oldest first."""
+
+    serializer_class = ReplySerializer
+    ordering = "created_at"
+
+    def get_queryset(self):
+        parent = find_activity(self.kwargs["activity_uuid"])
+        return Activity.objects.filter(reply_to=parent).with_authors()
+
+    def create(self, request, *args, **kwargs):
+        self.parent = find_activity(self.kwargs["activity_uuid"])
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.save(user=User.objects.acting(), reply_to=self.parent)

@@ -1,0 +1,1 @@
+"""The Django project that serves the Cruddur backend: settings, URLs, WSGI and ASGI."""

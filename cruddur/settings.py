@@ -1,0 +1,208 @@
+"""Settings for the Cruddur backend, read from environment variables.
+
+Every variable is listed, with its default, in the README. The defaults are safe for production
+(DEBUG off, secure cookies, no hard-coded secret key); a developer turns on what they need.
+Gitpod and Codespaces are recognised from the variables they set, so that
+`python manage.py runserver 0.0.0.0:4567` works there with no configuration.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.management.utils import get_random_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+FRONTEND_PORT = 3000
+BACKEND_PORT = 4567
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+
+def env_bool(name, default=False):
+    """A boolean from the environment: 1/true/yes/on are true, 0/false/no/off/empty are false."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name):
+    """A comma-separated list from the environment, without blanks."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def origin_of(url):
+    """The scheme://host[:port] origin of a URL, or None for a value that is not an http(s) URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def workspace_url(environ, port):
+    """The public URL of a forwarded port in Gitpod or Codespaces, or None outside them."""
+    gitpod_id = environ.get("GITPOD_WORKSPACE_ID")
+    gitpod_host = environ.get("GITPOD_WORKSPACE_CLUSTER_HOST")
+    if gitpod_id and gitpod_host:
+        return f"https://{port}-{gitpod_id}.{gitpod_host}"
+    codespace = environ.get("CODESPACE_NAME")
+    codespace_domain = environ.get("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN")
+    if codespace and codespace_domain:
+        return f"https://{codespace}-{port}.{codespace_domain}"
+    return None
+
+
+def public_origins(environ):
+    """Origins of the frontend and the backend: FRONTEND_URL/BACKEND_URL, else the workspace's."""
+    frontend = environ.get("FRONTEND_URL") or workspace_url(environ, FRONTEND_PORT)
+    backend = environ.get("BACKEND_URL") or workspace_url(environ, BACKEND_PORT)
+    if not frontend and not backend:
+        frontend = f"http://localhost:{FRONTEND_PORT}"
+    origins = [origin_of(url) for url in (frontend, backend) if url]
+    return list(dict.fromkeys(origin for origin in origins if origin))
+
+
+def allowed_hosts(environ, origins):
+    """Loopback, the hosts of the public origins, and DJANGO_ALLOWED_HOSTS."""
+    hosts = LOCAL_HOSTS + [urlsplit(origin).hostname for origin in origins]
+    hosts += [host.strip() for host in environ.get("DJANGO_ALLOWED_HOSTS", "").split(",")]
+    return list(dict.fromkeys(host for host in hosts if host))
+
+
+DEBUG = env_bool("DJANGO_DEBUG")
+
+# Without DJANGO_SECRET_KEY each process makes its own key: nothing here signs anything that must
+# outlive the process, and `check --deploy` warns (cruddur.W001) so production sets one.
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("DJANGO_SECRET_KEY"))
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or get_random_secret_key()
+
+PUBLIC_ORIGINS = public_origins(os.environ)
+ALLOWED_HOSTS = allowed_hosts(os.environ, PUBLIC_ORIGINS)
+CSRF_TRUSTED_ORIGINS = PUBLIC_ORIGINS
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "cruddur",
+    "activities",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cruddur.urls"
+WSGI_APPLICATION = "cruddur.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+            ],
+        },
+    },
+]
+
+SQLITE_OPTIONS = {
+    # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock when a
+    # transaction starts, so concurrent writers wait (up to `timeout` seconds) instead of failing.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# The browsable API's assets are served from the installed apps, with or without collectstatic.
+WHITENOISE_USE_FINDERS = True
+
+# The contract: paths match exactly and a POST is never redirected.
+APPEND_SLASH = False
+# Request bodies larger than this get 413 under /api; Cruddur's largest field is 1024 characters.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("CRUDDUR_MAX_BODY_BYTES", str(64 * 1024)))
+
+CORS_ALLOWED_ORIGINS = PUBLIC_ORIGINS
+CORS_URLS_REGEX = r"^/(api|rollbar)(/.*)?$"
+CORS_ALLOW_METHODS = ["OPTIONS", "GET", "HEAD", "POST"]
+CORS_ALLOW_HEADERS = ["content-type", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["location", "link"]
+
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
+SECURE_REDIRECT_EXEMPT = [r"^api/health-check$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "activities.parsers.BoundedJSONParser",
+        "activities.parsers.BoundedFormParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "activities.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "activities.pagination.LinkHeaderCursorPagination",
+    "PAGE_SIZE": int(os.environ.get("CRUDDUR_PAGE_SIZE", "20")),
+    "URL_FORMAT_OVERRIDE": None,
+}
+
+CRUDDUR = {
+    # Until sign-in exists, every write and the message pages act as this user.
+    "ACTING_USER_HANDLE": os.environ.get("CRUDDUR_ACTING_USER_HANDLE", "andrewbrown"),
+    # Replies embedded in an activity: the oldest, up to this many (replies_count counts all).
+    "REPLIES_PER_ACTIVITY": int(os.environ.get("CRUDDUR_REPLIES_PER_ACTIVITY", "50")),
+    "MAX_PAGE_SIZE": int(os.environ.get("CRUDDUR_MAX_PAGE_SIZE", "100")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+}
