@@ -9,7 +9,6 @@ from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 API_PATH_PREFIXES = ("/api", "/rollbar")
 
@@ -62,6 +61,9 @@ def error_codes(detail):
 
 def api_exception_handler(exc, context):
     """DRF's handler, answering `["code", ...]`: 422 for validation, the exception's status else."""
+    # Imported here: rest_framework.views reads the API settings, which import this module.
+    from rest_framework.views import set_rollback
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

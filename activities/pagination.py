@@ -5,6 +5,7 @@ The frontend reads the first page exactly as before; a client that wants more fo
 """
 
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -27,10 +28,15 @@ class LinkHeaderCursorPagination(CursorPagination):
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
 
     def decode_cursor(self, request):
+        """The cursor, checked: every ordering here is by a time, so its position must be one."""
         try:
-            return super().decode_cursor(request)
-        except NotFound:
+            cursor = super().decode_cursor(request)
+            position = cursor.position if cursor else None
+            if position is not None and parse_datetime(position) is None:
+                raise ValueError(position)
+        except (NotFound, ValueError):
             raise InvalidCursor() from None
+        return cursor
 
     def get_paginated_response(self, data):
         links = [

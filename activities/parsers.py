@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from activities.exceptions import BodyTooLarge
 
@@ -36,4 +36,8 @@ class BoundedJSONParser(BodySizeLimitMixin, JSONParser):
 
 
 class BoundedFormParser(BodySizeLimitMixin, FormParser):
-    """DRF's form parser with a size limit, for the browsable API's HTML forms."""
+    """DRF's form parser with a size limit, for HTML forms and `curl -d`."""
+
+
+class BoundedMultiPartParser(BodySizeLimitMixin, MultiPartParser):
+    """DRF's multipart parser with a size limit: the browsable API's forms post multipart."""

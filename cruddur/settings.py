@@ -143,8 +143,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# The browsable API's assets are served from the installed apps, with or without collectstatic.
+# The browsable API's assets are served by WhiteNoise straight from the installed apps.
 WHITENOISE_USE_FINDERS = True
 
 # The contract: paths match exactly and a POST is never redirected.
@@ -177,6 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "activities.parsers.BoundedJSONParser",
         "activities.parsers.BoundedFormParser",
+        "activities.parsers.BoundedMultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
