@@ -28,11 +28,6 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_list(name):
-    """A comma-separated list from the environment, without blanks."""
-    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
-
-
 def origin_of(url):
     """The scheme://host[:port] origin of a URL, or None for a value that is not an http(s) URL."""
     parts = urlsplit(url.strip())

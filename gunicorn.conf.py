@@ -1,0 +1,15 @@
+"""gunicorn's settings for serving Cruddur in a container: `gunicorn cruddur.wsgi`.
+
+PORT, WEB_CONCURRENCY and GUNICORN_THREADS tune it; GUNICORN_CMD_ARGS overrides anything here.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '4567')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 10
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
