@@ -85,9 +85,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "cruddur",
     "activities",
+    "observability",
 ]
 
 MIDDLEWARE = [
+    "observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -190,6 +192,39 @@ CRUDDUR = {
     "MAX_PAGE_SIZE": int(os.environ.get("CRUDDUR_MAX_PAGE_SIZE", "100")),
 }
 
+# Telemetry: each provider is switched on by naming it in OBSERVABILITY_PROVIDERS and reads the
+# variables its users already know. Read through observability.conf, never directly.
+OBSERVABILITY = {
+    "providers": [
+        name.strip().lower()
+        for name in os.environ.get("OBSERVABILITY_PROVIDERS", "").split(",")
+        if name.strip()
+    ],
+    "service_name": os.environ.get("OTEL_SERVICE_NAME") or "backend-django",
+    "otel": {
+        "exporter": os.environ.get("OTEL_TRACES_EXPORTER") or "otlp",
+        "endpoint": os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        "headers": os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""),
+        "honeycomb_api_key": os.environ.get("HONEYCOMB_API_KEY") or None,
+    },
+    "xray": {
+        "daemon_address": os.environ.get("AWS_XRAY_DAEMON_ADDRESS") or "127.0.0.1:2000",
+        "dynamic_naming": os.environ.get("AWS_XRAY_URL") or None,
+        "centralized_sampling": env_bool("AWS_XRAY_CENTRALIZED_SAMPLING", default=True),
+    },
+    "cloudwatch": {
+        "log_group": os.environ.get("CLOUDWATCH_LOG_GROUP") or "cruddur",
+        "region": os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None,
+        "send_interval": int(os.environ.get("CLOUDWATCH_SEND_INTERVAL", "5")),
+    },
+    "rollbar": {
+        "access_token": os.environ.get("ROLLBAR_ACCESS_TOKEN") or None,
+        "environment": os.environ.get("ROLLBAR_ENVIRONMENT")
+        or ("development" if DEBUG else "production"),
+        "endpoint": os.environ.get("ROLLBAR_ENDPOINT") or None,
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -199,5 +234,16 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
+    "loggers": {},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+if "cloudwatch" in OBSERVABILITY["providers"]:
+    # watchtower's handler (or a NullHandler when CloudWatch cannot work here); the request lines
+    # go to CloudWatch only, as the console already has the server's access log.
+    LOGGING["handlers"]["cloudwatch"] = {"()": "observability.logging.cloudwatch_handler"}
+    LOGGING["root"]["handlers"].append("cloudwatch")
+    LOGGING["loggers"]["observability.requests"] = {
+        "handlers": ["cloudwatch"],
+        "level": "INFO",
+        "propagate": False,
+    }

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(url="/api", permanent=False)),
     path("", include("activities.urls")),
+    path("", include("observability.urls")),
 ]
 
 handler400 = "activities.exceptions.bad_request"

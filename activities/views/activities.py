@@ -1,13 +1,20 @@
 """The activity endpoints: the feeds, search, one activity, and posting activities and replies."""
 
+import logging
 import uuid
 
+from aws_xray_sdk.core import xray_recorder
+from django.utils import timezone
+from opentelemetry import trace
 from rest_framework import generics
 
 from activities.exceptions import ActivityNotFound, UserNotFound
 from activities.models import Activity, User
 from activities.serializers.activities import ActivitySerializer, ReplySerializer, SearchSerializer
 from activities.views.base import ContractMixin, CreateMixin
+
+logger = logging.getLogger(__name__)
+home_tracer = trace.get_tracer("home.activities")
 
 
 def find_activity(value, queryset=Activity.objects):
@@ -29,6 +36,14 @@ class HomeFeedView(ContractMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return Activity.objects.top_level().with_replies()
+
+    def list(self, request, *args, **kwargs):
+        logger.info("HomeActivities")
+        with home_tracer.start_as_current_span("home-activities-mock-data") as span:
+            span.set_attribute("app.now", timezone.now().isoformat())
+            response = super().list(request, *args, **kwargs)
+            span.set_attribute("app.result_length", len(response.data))
+        return response
 
 
 class ActivitiesView(CreateMixin, HomeFeedView):
@@ -58,6 +73,15 @@ class UserFeedView(ContractMixin, generics.ListAPIView):
         if user is None:
             raise UserNotFound()
         return Activity.objects.top_level().filter(user=user).with_replies()
+
+    def list(self, request, *args, **kwargs):
+        # A no-op unless X-Ray is on and this request is sampled.
+        with xray_recorder.in_subsegment("mock-data") as subsegment:
+            response = super().list(request, *args, **kwargs)
+            if subsegment is not None:
+                metadata = {"now": timezone.now().isoformat(), "results-size": len(response.data)}
+                subsegment.put_metadata("key", metadata, "namespace")
+        return response
 
 
 class SearchView(ContractMixin, generics.ListAPIView):

@@ -13,6 +13,7 @@ def variables_the_app_reads():
     """Every environment variable named in the app's own code (tests excluded)."""
     sources = [PROJECT_DIR / "gunicorn.conf.py", *PROJECT_DIR.glob("cruddur/*.py")]
     sources += PROJECT_DIR.glob("activities/**/*.py")
+    sources += PROJECT_DIR.glob("observability/**/*.py")
     names = {"DATABASE_URL"}  # read by dj_database_url.config()
     for source in sources:
         if "tests" not in source.parts:
@@ -27,11 +28,18 @@ def compose():
 def test_the_variable_scan_finds_what_settings_read():
     found = variables_the_app_reads()
     assert {"DJANGO_SECRET_KEY", "FRONTEND_URL", "GITPOD_WORKSPACE_ID", "WEB_CONCURRENCY"} <= found
+    assert {
+        "OBSERVABILITY_PROVIDERS",
+        "HONEYCOMB_API_KEY",
+        "AWS_XRAY_URL",
+        "ROLLBAR_ENDPOINT",
+    } <= found
 
 
 def test_compose_has_the_backend_and_its_database():
     services = compose()["services"]
-    assert {"backend-django", "db"} <= set(services)
+    assert {"backend-django", "db", "xray-daemon"} <= set(services)
+    assert "2000:2000/udp" in services["xray-daemon"]["ports"]
     backend = services["backend-django"]
     assert "4567:4567" in backend["ports"]
     assert "db" in backend["depends_on"]

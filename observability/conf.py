@@ -1,0 +1,121 @@
+"""One settings object for observability: defaults merged with settings.OBSERVABILITY.
+
+Read the settings only through `conf`. It is built on first use and rebuilt when OBSERVABILITY
+changes (override_settings in tests), the way DRF's api_settings works.
+"""
+
+import copy
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+PROVIDER_IDS = ("otel", "xray", "cloudwatch", "rollbar")
+
+DEFAULTS = {
+    # The providers switched on, a subset of PROVIDER_IDS.
+    "providers": [],
+    "service_name": "backend-django",
+    "otel": {
+        # "otlp" exports over OTLP/HTTP; "console" prints spans, for a laptop with no account.
+        "exporter": "otlp",
+        # The OTLP base URL; /v1/traces is appended. Unset: Honeycomb's when a key is given,
+        # else the OpenTelemetry default.
+        "endpoint": None,
+        # "key=value,key2=value2", as OTEL_EXPORTER_OTLP_HEADERS.
+        "headers": "",
+        # A shortcut for the x-honeycomb-team header.
+        "honeycomb_api_key": None,
+    },
+    "xray": {
+        "daemon_address": "127.0.0.1:2000",
+        # A host pattern (e.g. "*4567-*.gitpod.io*"): requests to a matching host are named by it.
+        "dynamic_naming": None,
+        # The group and sampling rule, as data (aws/json/xray.json).
+        "rules_file": None,
+        # Poll the daemon for the rules made in the console; off, the file's rule applies locally.
+        "centralized_sampling": True,
+    },
+    "cloudwatch": {
+        "log_group": "cruddur",
+        "region": None,
+        # Each process writes to a stream of its own.
+        "log_stream": "{service}/{machine_name}/{process_id}",
+        "send_interval": 5,
+    },
+    "rollbar": {
+        "access_token": None,
+        "environment": "production",
+        # The API base; Rollbar's own unless set (self-hosted, tests).
+        "endpoint": None,
+    },
+}
+
+# Option names whose values never leave the process in clear (status output masks them).
+SECRET_OPTIONS = {"headers", "honeycomb_api_key", "access_token"}
+OTLP_DEFAULT_ENDPOINT = "http://localhost:4318"
+HONEYCOMB_ENDPOINT = "https://api.honeycomb.io"
+
+
+def merged(defaults, overrides):
+    """`defaults` with `overrides` laid over it, one level of nested dicts deep."""
+    result = copy.deepcopy(defaults)
+    for key, value in (overrides or {}).items():
+        if isinstance(result.get(key), dict) and isinstance(value, dict):
+            result[key].update(value)
+        else:
+            result[key] = value
+    return result
+
+
+class ObservabilitySettings:
+    """The effective observability settings; `conf.xray["daemon_address"]`, `conf.providers`."""
+
+    def __init__(self, user_settings=None):
+        self._values = merged(DEFAULTS, user_settings)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def enabled(self, identifier):
+        """True when `identifier` is one of the providers switched on."""
+        return identifier in self.providers
+
+    def unknown_providers(self):
+        """Names in `providers` that are no provider's identifier."""
+        return [name for name in self.providers if name not in PROVIDER_IDS]
+
+
+class LazyObservabilitySettings:
+    """Builds ObservabilitySettings from django.conf.settings on first use, and again after a
+    change to OBSERVABILITY."""
+
+    _settings = None
+
+    def __getattr__(self, name):
+        if LazyObservabilitySettings._settings is None:
+            user = getattr(settings, "OBSERVABILITY", {})
+            LazyObservabilitySettings._settings = ObservabilitySettings(user)
+        return getattr(LazyObservabilitySettings._settings, name)
+
+    def __getitem__(self, name):
+        return self.__getattr__(name)
+
+    def reload(self):
+        LazyObservabilitySettings._settings = None
+
+
+conf = LazyObservabilitySettings()
+
+
+def reload_conf(*, setting, **kwargs):
+    if setting == "OBSERVABILITY":
+        conf.reload()
+
+
+setting_changed.connect(reload_conf)

@@ -1,0 +1,108 @@
+"""CloudWatch Logs: watchtower's handler in LOGGING (see observability.logging), and one log line
+per request, as the Flask original wrote them."""
+
+import logging
+import re
+import time
+import uuid
+
+from django.core.checks import Error, Warning
+
+from observability.providers.base import Provider
+
+request_logger = logging.getLogger("observability.requests")
+LOG_GROUP_PATTERN = re.compile(r"^[\w\-./#]{1,512}$")
+
+
+def aws_client(service, region):
+    """A boto3 client that gives up quickly: telemetry never waits long on AWS."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+    )
+    return boto3.client(service, region_name=region, config=config)
+
+
+class RequestLogMiddleware:
+    """One line per request: time, remote address, method, scheme, full path and status."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        request_logger.info(
+            "%s %s %s %s %s %s",
+            time.strftime("[%Y-%b-%d %H:%M]", time.gmtime()),
+            request.META.get("REMOTE_ADDR"),
+            request.method,
+            request.scheme,
+            request.get_full_path(),
+            response.status_code,
+        )
+        return response
+
+
+class CloudWatchProvider(Provider):
+    """Ships the process's logs to a CloudWatch Logs group."""
+
+    identifier = "cloudwatch"
+    title = "CloudWatch Logs"
+
+    def region(self):
+        import boto3
+
+        return self.options["region"] or boto3.session.Session().region_name
+
+    def middleware(self):
+        return [RequestLogMiddleware]
+
+    def checks(self):
+        import boto3
+
+        messages = []
+        if not self.region():
+            messages.append(
+                Warning(
+                    "CloudWatch Logs is on but no AWS region is set.",
+                    hint="Set AWS_DEFAULT_REGION (e.g. ca-central-1).",
+                    id="observability.W030",
+                )
+            )
+        if boto3.session.Session().get_credentials() is None:
+            messages.append(
+                Warning(
+                    "CloudWatch Logs is on but no AWS credentials were found.",
+                    hint="Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the task a role.",
+                    id="observability.W031",
+                )
+            )
+        if not LOG_GROUP_PATTERN.match(self.options["log_group"] or ""):
+            messages.append(
+                Error(
+                    f"CLOUDWATCH_LOG_GROUP {self.options['log_group']!r} is not a valid name.",
+                    hint="Use letters, digits and _-./# only, e.g. cruddur.",
+                    id="observability.E032",
+                )
+            )
+        return messages
+
+    def send_test(self, trace_id=None):
+        """Log one line, flush, and read it back from CloudWatch Logs."""
+        from observability.logging import CloudWatchLogHandler
+
+        handlers = [h for h in logging.getLogger().handlers if isinstance(h, CloudWatchLogHandler)]
+        if not handlers:
+            return False, "no CloudWatch handler in this process's LOGGING"
+        token = f"observability send-test {uuid.uuid4()}"
+        logging.getLogger("observability.send_test").warning(token)
+        handlers[0].flush()
+        client = aws_client("logs", self.region())
+        events = client.filter_log_events(
+            logGroupName=self.options["log_group"], filterPattern=f'"{token}"'
+        )["events"]
+        arrived = any(token in event["message"] for event in events)
+        group = self.options["log_group"]
+        return arrived, f"{'read back from' if arrived else 'not found in'} log group {group}"

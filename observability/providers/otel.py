@@ -1,0 +1,126 @@
+"""OpenTelemetry: Django's instrumentation, spans exported over OTLP/HTTP (Honeycomb or any
+collector) by a batch processor in the background, or printed to the console."""
+
+from urllib.parse import urlsplit
+
+from django.core.checks import Error
+
+from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
+from observability.providers.base import Provider
+
+EXPORTERS = ("otlp", "console")
+
+
+def parse_headers(text):
+    """OTEL_EXPORTER_OTLP_HEADERS' format: `key=value,key2=value2`, values URL-encoded."""
+    from opentelemetry.util.re import parse_env_headers
+
+    return parse_env_headers(text or "", liberal=True)
+
+
+class OpenTelemetryProvider(Provider):
+    """Traces every request with the OpenTelemetry Django instrumentation."""
+
+    identifier = "otel"
+    title = "OpenTelemetry"
+
+    def __init__(self):
+        super().__init__()
+        self.tracer_provider = None
+
+    def endpoint(self):
+        """The OTLP base URL: as set, else Honeycomb's when a key is given, else the default."""
+        if self.options["endpoint"]:
+            return self.options["endpoint"].rstrip("/")
+        return HONEYCOMB_ENDPOINT if self.options["honeycomb_api_key"] else OTLP_DEFAULT_ENDPOINT
+
+    def headers(self):
+        headers = parse_headers(self.options["headers"])
+        if self.options["honeycomb_api_key"]:
+            headers["x-honeycomb-team"] = self.options["honeycomb_api_key"]
+        return headers
+
+    def build_exporter(self):
+        if self.options["exporter"] == "console":
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            return ConsoleSpanExporter()
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=f"{self.endpoint()}/v1/traces", headers=self.headers())
+
+    def build_tracer_provider(self, processor):
+        from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+        from opentelemetry.sdk.trace import TracerProvider
+
+        from observability.conf import conf
+
+        provider = TracerProvider(resource=Resource.create({SERVICE_NAME: conf.service_name}))
+        provider.add_span_processor(processor)
+        return provider
+
+    def start(self):
+        from opentelemetry import trace
+        from opentelemetry.instrumentation.django import DjangoInstrumentor
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        self.tracer_provider = self.build_tracer_provider(BatchSpanProcessor(self.build_exporter()))
+        trace.set_tracer_provider(self.tracer_provider)
+        instrumentor = DjangoInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            # The instrumentor puts its own middleware first in settings.MIDDLEWARE.
+            instrumentor.instrument(tracer_provider=self.tracer_provider)
+
+    def checks(self):
+        messages = []
+        if self.options["exporter"] not in EXPORTERS:
+            messages.append(
+                Error(
+                    f"OTEL_TRACES_EXPORTER {self.options['exporter']!r} is not one of {EXPORTERS}.",
+                    hint="Set OTEL_TRACES_EXPORTER to otlp (the default) or console.",
+                    id="observability.E010",
+                )
+            )
+        endpoint = urlsplit(self.endpoint())
+        if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
+            messages.append(
+                Error(
+                    f"OTEL_EXPORTER_OTLP_ENDPOINT {self.options['endpoint']!r} is no http(s) URL.",
+                    hint="Use the collector's base URL, e.g. https://api.honeycomb.io or "
+                    "http://otel-collector:4318; /v1/traces is added.",
+                    id="observability.E011",
+                )
+            )
+        return messages
+
+    def send_test(self, trace_id=None):
+        """Export one span now with a fresh exporter; arrived when the endpoint took it."""
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+
+        exporter = ResultRecordingExporter(self.build_exporter())
+        provider = self.build_tracer_provider(SimpleSpanProcessor(exporter))
+        with provider.get_tracer("observability.send_test").start_as_current_span("send-test"):
+            pass
+        provider.shutdown()
+        if self.options["exporter"] == "console":
+            return True, "printed to the console"
+        arrived = exporter.results == [SpanExportResult.SUCCESS]
+        return arrived, f"{'accepted' if arrived else 'not accepted'} by {self.endpoint()}"
+
+
+class ResultRecordingExporter:
+    """Wraps an exporter and keeps the result of each export, for --send-test."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.results = []
+
+    def export(self, spans):
+        self.results.append(self.inner.export(spans))
+        return self.results[-1]
+
+    def shutdown(self):
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis=30000):
+        return True

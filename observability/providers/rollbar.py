@@ -1,0 +1,106 @@
+"""Rollbar: its own Django middleware reports unhandled exceptions with their request; settings
+come from OBSERVABILITY into the ROLLBAR setting that middleware reads."""
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Warning
+
+from observability.providers.base import Provider
+
+
+class CapturedRecords(logging.Handler):
+    """Collects the records of a logger for a moment (Rollbar reports failures by logging)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+class RollbarProvider(Provider):
+    """Reports unhandled exceptions and messages to Rollbar."""
+
+    identifier = "rollbar"
+    title = "Rollbar"
+
+    def rollbar_settings(self):
+        """The ROLLBAR setting of Rollbar's Django middleware."""
+        from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+        from django.http import Http404
+
+        options = {
+            "access_token": self.options["access_token"],
+            "environment": self.options["environment"],
+            "root": str(settings.BASE_DIR),
+            # Reports go out from a small pool of threads, never from the request.
+            "handler": "thread_pool",
+            "timeout": 3,
+            "patch_debugview": False,
+            "capture_ip": "anonymize",
+            # Client errors (4xx) are the client's, not the service's: not reported.
+            "exception_level_filters": [
+                (Http404, "ignored"),
+                (PermissionDenied, "ignored"),
+                (BadRequest, "ignored"),
+                (SuspiciousOperation, "ignored"),
+            ],
+        }
+        if self.options["endpoint"]:
+            options["endpoint"] = self.options["endpoint"].rstrip("/") + "/"
+        return options
+
+    def start(self):
+        import rollbar
+
+        settings.ROLLBAR = self.rollbar_settings()
+        options = dict(settings.ROLLBAR)
+        rollbar.init(options.pop("access_token"), options.pop("environment"), **options)
+
+    def middleware(self):
+        from rollbar.contrib.django.middleware import RollbarNotifierMiddleware
+
+        return [RollbarNotifierMiddleware]
+
+    def checks(self):
+        messages = []
+        if not self.options["access_token"]:
+            messages.append(
+                Warning(
+                    "Rollbar is on but ROLLBAR_ACCESS_TOKEN is not set.",
+                    hint="Use a project's post_server_item token from Rollbar's settings.",
+                    id="observability.W040",
+                )
+            )
+        endpoint = self.options["endpoint"]
+        if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+            messages.append(
+                Error(
+                    f"ROLLBAR_ENDPOINT {endpoint!r} is not an http(s) URL.",
+                    hint="Leave it unset for Rollbar's API, or give the API base, e.g. "
+                    "https://rollbar.example.com/api/1/.",
+                    id="observability.E041",
+                )
+            )
+        return messages
+
+    def send_test(self, trace_id=None):
+        """Report one message and wait for the API's answer."""
+        import rollbar
+
+        captured = CapturedRecords()
+        rollbar_logger = logging.getLogger("rollbar")
+        rollbar_logger.addHandler(captured)
+        handler = rollbar.SETTINGS["handler"]
+        rollbar.SETTINGS["handler"] = "blocking"
+        try:
+            rollbar.report_message("observability send-test", "info")
+        finally:
+            rollbar.SETTINGS["handler"] = handler
+            rollbar_logger.removeHandler(captured)
+        if captured.records:
+            return False, captured.records[0].getMessage()[:200]
+        return True, f"accepted by {rollbar.SETTINGS['endpoint']}"

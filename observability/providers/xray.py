@@ -1,0 +1,113 @@
+"""AWS X-Ray: the SDK's Django middleware and recorder, configured from settings, segments sent
+over UDP to the daemon; sampling by the rule in aws/json/xray.json."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error
+
+from observability.conf import conf
+from observability.providers.base import Provider
+
+
+def load_rules_file(path):
+    """The Group and SamplingRule of the rules file (create-group/create-sampling-rule data)."""
+    data = json.loads(Path(path).read_text())
+    return data["Group"], data["SamplingRule"]
+
+
+def local_sampling_rules(rule):
+    """The SDK's local sampling rules (version 2) made from a centralized SamplingRule."""
+    return {
+        "version": 2,
+        "rules": [
+            {
+                "description": rule["RuleName"],
+                "host": rule["Host"],
+                "http_method": rule["HTTPMethod"],
+                "url_path": rule["URLPath"],
+                "fixed_target": rule["ReservoirSize"],
+                "rate": rule["FixedRate"],
+            }
+        ],
+        "default": {"fixed_target": 1, "rate": rule["FixedRate"]},
+    }
+
+
+def rules_path():
+    return conf.xray["rules_file"] or Path(settings.BASE_DIR) / "aws" / "json" / "xray.json"
+
+
+class XRayProvider(Provider):
+    """Sends a segment per sampled request to the X-Ray daemon."""
+
+    identifier = "xray"
+    title = "AWS X-Ray"
+
+    def start(self):
+        from aws_xray_sdk import global_sdk_config
+        from aws_xray_sdk.core import xray_recorder
+        from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
+
+        _, rule = load_rules_file(rules_path())
+        rules = local_sampling_rules(rule)
+        options = {
+            "service": conf.service_name,
+            "daemon_address": self.options["daemon_address"],
+            "context_missing": "LOG_ERROR",
+            "sampling": True,
+            "sampling_rules": rules,
+            "plugins": (),
+        }
+        if not self.options["centralized_sampling"]:
+            options["sampler"] = LocalSampler(rules)
+        if self.options["dynamic_naming"]:
+            options["dynamic_naming"] = self.options["dynamic_naming"]
+        global_sdk_config.set_sdk_enabled(True)
+        xray_recorder.configure(**options)
+
+    def middleware(self):
+        from aws_xray_sdk.ext.django.middleware import XRayMiddleware
+
+        return [XRayMiddleware]
+
+    def checks(self):
+        messages = []
+        host, _, port = str(self.options["daemon_address"]).rpartition(":")
+        if not host or not port.isdigit():
+            messages.append(
+                Error(
+                    f"AWS_XRAY_DAEMON_ADDRESS {self.options['daemon_address']!r} is not host:port.",
+                    hint="Point it at the daemon, e.g. 127.0.0.1:2000 or xray-daemon:2000.",
+                    id="observability.E020",
+                )
+            )
+        try:
+            load_rules_file(rules_path())
+        except (OSError, ValueError, KeyError) as error:
+            messages.append(
+                Error(
+                    f"The X-Ray rules file {rules_path()} cannot be read: {error!r}.",
+                    hint="It holds the Group and SamplingRule as for create-group and "
+                    "create-sampling-rule (see aws/json/xray.json).",
+                    id="observability.E021",
+                )
+            )
+        return messages
+
+    def send_test(self, trace_id=None):
+        """Send one segment to the daemon. UDP: the daemon does not acknowledge it."""
+        from aws_xray_sdk.core import xray_recorder
+
+        segment = xray_recorder.begin_segment("send-test", traceid=trace_id, sampling=1)
+        segment.put_annotation("send_test", True)
+        xray_recorder.end_segment()
+        return True, f"sent to the daemon at {self.options['daemon_address']} (UDP, unacknowledged)"
+
+
+def disable_sdk_unless(enabled):
+    """With X-Ray off, the SDK answers every call with dummies, silently (no context errors)."""
+    from aws_xray_sdk import global_sdk_config
+
+    global_sdk_config.set_sdk_enabled(enabled)
