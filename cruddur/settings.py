@@ -210,6 +210,7 @@ OBSERVABILITY = {
     "xray": {
         "daemon_address": os.environ.get("AWS_XRAY_DAEMON_ADDRESS") or "127.0.0.1:2000",
         "dynamic_naming": os.environ.get("AWS_XRAY_URL") or None,
+        "rules_file": os.environ.get("AWS_XRAY_RULES_FILE") or None,
         "centralized_sampling": env_bool("AWS_XRAY_CENTRALIZED_SAMPLING", default=True),
     },
     "cloudwatch": {

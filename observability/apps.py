@@ -12,8 +12,9 @@ class ObservabilityConfig(AppConfig):
         from observability import checks  # noqa: F401  (registers the checks)
         from observability.conf import conf
         from observability.providers import enabled_providers
-        from observability.providers.xray import disable_sdk_unless
+        from observability.providers.xray import disable_sdk_unless, drop_malformed_sdk_environment
 
+        drop_malformed_sdk_environment()
         disable_sdk_unless(conf.enabled("xray"))
         for provider in enabled_providers():
             provider.setup()

@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 
-from django.core.checks import Error, Warning
+from django.core.checks import Warning
 
 from observability.providers.base import Provider
 
@@ -81,10 +81,10 @@ class CloudWatchProvider(Provider):
             )
         if not LOG_GROUP_PATTERN.match(self.options["log_group"] or ""):
             messages.append(
-                Error(
+                Warning(
                     f"CLOUDWATCH_LOG_GROUP {self.options['log_group']!r} is not a valid name.",
                     hint="Use letters, digits and _-./# only, e.g. cruddur.",
-                    id="observability.E032",
+                    id="observability.W032",
                 )
             )
         return messages

@@ -3,7 +3,7 @@ collector) by a batch processor in the background, or printed to the console."""
 
 from urllib.parse import urlsplit
 
-from django.core.checks import Error
+from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
 from observability.providers.base import Provider
@@ -75,20 +75,20 @@ class OpenTelemetryProvider(Provider):
         messages = []
         if self.options["exporter"] not in EXPORTERS:
             messages.append(
-                Error(
+                Warning(
                     f"OTEL_TRACES_EXPORTER {self.options['exporter']!r} is not one of {EXPORTERS}.",
                     hint="Set OTEL_TRACES_EXPORTER to otlp (the default) or console.",
-                    id="observability.E010",
+                    id="observability.W010",
                 )
             )
         endpoint = urlsplit(self.endpoint())
         if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
             messages.append(
-                Error(
+                Warning(
                     f"OTEL_EXPORTER_OTLP_ENDPOINT {self.options['endpoint']!r} is no http(s) URL.",
                     hint="Use the collector's base URL, e.g. https://api.honeycomb.io or "
                     "http://otel-collector:4318; /v1/traces is added.",
-                    id="observability.E011",
+                    id="observability.W011",
                 )
             )
         return messages

@@ -5,7 +5,7 @@ import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Warning
+from django.core.checks import Warning
 
 from observability.providers.base import Provider
 
@@ -78,11 +78,11 @@ class RollbarProvider(Provider):
         endpoint = self.options["endpoint"]
         if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
             messages.append(
-                Error(
+                Warning(
                     f"ROLLBAR_ENDPOINT {endpoint!r} is not an http(s) URL.",
                     hint="Leave it unset for Rollbar's API, or give the API base, e.g. "
                     "https://rollbar.example.com/api/1/.",
-                    id="observability.E041",
+                    id="observability.W041",
                 )
             )
         return messages

@@ -2,13 +2,33 @@
 over UDP to the daemon; sampling by the rule in aws/json/xray.json."""
 
 import json
+import os
+import re
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import Warning
 
 from observability.conf import conf
 from observability.providers.base import Provider
+
+# The daemon address forms the SDK accepts: host:port, or "tcp:host:port udp:host:port".
+DAEMON_ADDRESS = re.compile(
+    r"^([^\s:]+:\d+|tcp:[^\s:]+:\d+ udp:[^\s:]+:\d+|udp:[^\s:]+:\d+ tcp:[^\s:]+:\d+)$"
+)
+
+
+def valid_daemon_address(value):
+    return bool(DAEMON_ADDRESS.match(str(value)))
+
+
+def drop_malformed_sdk_environment():
+    """The SDK parses AWS_XRAY_DAEMON_ADDRESS when `aws_xray_sdk.core` is first imported and
+    raises on a malformed value, which would stop the whole app. Check W020 names the problem;
+    the variable is dropped here, before anything imports the SDK's core."""
+    value = os.environ.get("AWS_XRAY_DAEMON_ADDRESS")
+    if value is not None and not valid_daemon_address(value):
+        del os.environ["AWS_XRAY_DAEMON_ADDRESS"]
 
 
 def load_rules_file(path):
@@ -74,24 +94,23 @@ class XRayProvider(Provider):
 
     def checks(self):
         messages = []
-        host, _, port = str(self.options["daemon_address"]).rpartition(":")
-        if not host or not port.isdigit():
+        if not valid_daemon_address(self.options["daemon_address"]):
             messages.append(
-                Error(
+                Warning(
                     f"AWS_XRAY_DAEMON_ADDRESS {self.options['daemon_address']!r} is not host:port.",
                     hint="Point it at the daemon, e.g. 127.0.0.1:2000 or xray-daemon:2000.",
-                    id="observability.E020",
+                    id="observability.W020",
                 )
             )
         try:
             load_rules_file(rules_path())
         except (OSError, ValueError, KeyError) as error:
             messages.append(
-                Error(
+                Warning(
                     f"The X-Ray rules file {rules_path()} cannot be read: {error!r}.",
                     hint="It holds the Group and SamplingRule as for create-group and "
                     "create-sampling-rule (see aws/json/xray.json).",
-                    id="observability.E021",
+                    id="observability.W021",
                 )
             )
         return messages

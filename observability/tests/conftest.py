@@ -1,0 +1,117 @@
+"""Fixtures for the telemetry tests: the receivers, and the app served with providers switched on
+by environment variables, exactly as users switch them on."""
+
+import contextlib
+import subprocess
+import sys
+
+import pytest
+
+from activities.tests.live_server import PROJECT_DIR, running_server, server_environment
+from observability.tests.receivers import (
+    MotoServer,
+    OtlpReceiver,
+    RollbarApi,
+    XRayControlPlane,
+    XRayDaemon,
+)
+
+# Credentials and settings that are fake by construction: nothing here reaches AWS or Rollbar.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+FAST_EXPORT = {
+    "OTEL_BSP_SCHEDULE_DELAY": "100",
+    "CLOUDWATCH_SEND_INTERVAL": "1",
+    "AWS_XRAY_CENTRALIZED_SAMPLING": "false",
+}
+ROLLBAR_TOKEN = "rollbar-test-token-0123456789abcdef"
+HONEYCOMB_KEY = "honeycomb-test-key-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def no_instance_metadata(monkeypatch):
+    """boto3's credential chain must never look for an EC2 instance role from a test."""
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def otlp():
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def daemon():
+    with XRayDaemon() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def rollbar_api():
+    with RollbarApi() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def xray_api():
+    with XRayControlPlane() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def moto():
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def provider_env(otlp, daemon, rollbar_api, moto):
+    """provider_env(*ids): variables switching those providers on, pointed at the receivers."""
+
+    def variables(*providers, **extra):
+        return {
+            **FAKE_AWS,
+            **FAST_EXPORT,
+            "OBSERVABILITY_PROVIDERS": ",".join(providers),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url,
+            "HONEYCOMB_API_KEY": HONEYCOMB_KEY,
+            "AWS_XRAY_DAEMON_ADDRESS": daemon.address,
+            "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": moto.url,
+            "ROLLBAR_ACCESS_TOKEN": ROLLBAR_TOKEN,
+            "ROLLBAR_ENDPOINT": rollbar_api.endpoint,
+            **extra,
+        }
+
+    return variables
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(**env): a context manager running the app under gunicorn with that environment;
+    yields its URL. The output is in tmp_path / "server.log"."""
+
+    @contextlib.contextmanager
+    def start(**variables):
+        database = f"sqlite:///{tmp_path / 'telemetry.sqlite3'}"
+        with running_server(database, log_path=tmp_path / "server.log", **variables) as url:
+            yield url
+
+    return start
+
+
+@pytest.fixture
+def manage(tmp_path):
+    """manage(*args, **env): manage.py in a fresh process with that environment."""
+
+    def run(*args, **variables):
+        env = server_environment(f"sqlite:///{tmp_path / 'manage.sqlite3'}", **variables)
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    return run

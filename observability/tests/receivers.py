@@ -1,0 +1,274 @@
+"""Local endpoints in the telemetry backends' places, started by the tests: what the real SDKs
+send arrives here and is decoded, so tests assert on what arrived.
+
+- OtlpReceiver: OTLP/HTTP traces (protobuf), as Honeycomb or a collector would receive them.
+- XRayDaemon: a UDP socket in the X-Ray daemon's place.
+- RollbarApi: an HTTP receiver in Rollbar's API's place.
+- XRayControlPlane: an HTTP receiver for X-Ray's group and sampling-rule API (moto lacks it).
+- MotoServer: moto's server, for CloudWatch Logs.
+"""
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+
+def wait_for(condition, timeout=15.0, interval=0.05):
+    """Poll `condition` until it returns something truthy; that value, or None at the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    return None
+
+
+class HttpReceiver:
+    """A threaded HTTP server on 127.0.0.1 that records each request; subclasses answer them."""
+
+    def __init__(self):
+        self.requests = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                record = {"path": self.path, "headers": dict(self.headers), "body": body}
+                with receiver.lock:
+                    receiver.requests.append(record)
+                status, content_type, payload = receiver.answer(record)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def answer(self, record):
+        return 200, "application/json", b"{}"
+
+    def raw_bytes(self):
+        """Everything that arrived, headers and bodies, as bytes: for searching for secrets."""
+        with self.lock:
+            return b"\n".join(
+                json.dumps(r["headers"]).encode() + b"\n" + r["body"] for r in self.requests
+            )
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class OtlpReceiver(HttpReceiver):
+    """Receives OTLP/HTTP protobuf trace exports on /v1/traces."""
+
+    def answer(self, record):
+        return 200, "application/x-protobuf", ExportTraceServiceResponse().SerializeToString()
+
+    def spans(self):
+        """Every span that arrived, as dicts with the service name and the export's headers."""
+        with self.lock:
+            records = list(self.requests)
+        spans = []
+        for record in records:
+            export = ExportTraceServiceRequest.FromString(record["body"])
+            for resource_spans in export.resource_spans:
+                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        spans.append(
+                            {
+                                "name": span.name,
+                                "scope": scope_spans.scope.name,
+                                "service": resource.get("service.name"),
+                                "trace_id": span.trace_id.hex(),
+                                "span_id": span.span_id.hex(),
+                                "kind": span.kind,
+                                "attributes": {
+                                    a["key"]: next(iter(a["value"].values()), None)
+                                    for a in MessageToDict(span).get("attributes", [])
+                                },
+                                "headers": {k.lower(): v for k, v in record["headers"].items()},
+                            }
+                        )
+        return spans
+
+
+class RollbarApi(HttpReceiver):
+    """Receives Rollbar items on <endpoint>/item/ and answers as Rollbar does."""
+
+    @property
+    def endpoint(self):
+        return f"{self.url}/api/1/"
+
+    def answer(self, record):
+        return 200, "application/json", b'{"err": 0, "result": {"id": null, "uuid": "x"}}'
+
+    def items(self):
+        with self.lock:
+            return [json.loads(r["body"]) for r in self.requests if r["path"].endswith("/item/")]
+
+
+class XRayControlPlane(HttpReceiver):
+    """Keeps X-Ray groups and sampling rules the way the service does, for boto3's xray client."""
+
+    def __init__(self):
+        super().__init__()
+        self.groups, self.rules = {}, {}
+
+    def answer(self, record):
+        body = json.loads(record["body"] or b"{}")
+        action = record["path"].strip("/")
+        result = getattr(self, f"on_{action}", None)
+        if result is None:
+            return 400, "application/json", json.dumps({"message": f"no {action}"}).encode()
+        status, payload = result(body)
+        return status, "application/json", json.dumps(payload).encode()
+
+    def on_Groups(self, body):
+        return 200, {"Groups": list(self.groups.values())}
+
+    def on_CreateGroup(self, body):
+        if body["GroupName"] in self.groups:
+            return 400, {"__type": "InvalidRequestException", "message": "Group already exists"}
+        self.groups[body["GroupName"]] = body
+        return 200, {"Group": body}
+
+    def on_UpdateGroup(self, body):
+        self.groups[body["GroupName"]].update(body)
+        return 200, {"Group": self.groups[body["GroupName"]]}
+
+    def on_GetSamplingRules(self, body):
+        records = [{"SamplingRule": rule} for rule in self.rules.values()]
+        return 200, {"SamplingRuleRecords": records}
+
+    def on_CreateSamplingRule(self, body):
+        rule = body["SamplingRule"]
+        if rule["RuleName"] in self.rules:
+            return 400, {"__type": "InvalidRequestException", "message": "Rule already exists"}
+        self.rules[rule["RuleName"]] = rule
+        return 200, {"SamplingRuleRecord": {"SamplingRule": rule}}
+
+    def on_UpdateSamplingRule(self, body):
+        update = body["SamplingRuleUpdate"]
+        self.rules[update["RuleName"]].update(update)
+        return 200, {"SamplingRuleRecord": {"SamplingRule": self.rules[update["RuleName"]]}}
+
+
+class XRayDaemon:
+    """A UDP socket where the daemon would listen; decodes the segment documents sent to it."""
+
+    def __init__(self):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.datagrams = []
+        self.running = True
+        self.thread = threading.Thread(target=self.receive, daemon=True)
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def receive(self):
+        while self.running:
+            try:
+                data, _ = self.socket.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.datagrams.append(data)
+
+    def segments(self):
+        """Each document as sent: a JSON header line, then the segment or subsegment."""
+        documents = []
+        for datagram in list(self.datagrams):
+            header, _, body = datagram.partition(b"\n")
+            assert json.loads(header) == {"format": "json", "version": 1}
+            documents.append(json.loads(body))
+        return documents
+
+    def raw_bytes(self):
+        return b"\n".join(self.datagrams)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.socket.close()
+
+
+class MotoServer:
+    """moto's server on a free port of 127.0.0.1 (CloudWatch Logs and others)."""
+
+    def __init__(self):
+        from moto.server import ThreadedMotoServer
+
+        from activities.tests.live_server import free_port
+
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def logs_client(self):
+        import boto3
+
+        return boto3.client(
+            "logs", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+
+    def log_messages(self, group):
+        """Every message in every stream of `group`."""
+        client = self.logs_client()
+        try:
+            streams = client.describe_log_streams(logGroupName=group)["logStreams"]
+        except client.exceptions.ResourceNotFoundException:
+            return []
+        return [
+            event["message"]
+            for stream in streams
+            for event in client.get_log_events(
+                logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+            )["events"]
+        ]
+
+    def __enter__(self):
+        import requests
+
+        self.server.start()
+        # moto's backends live in this process and outlast a server: start each test empty.
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.stop()

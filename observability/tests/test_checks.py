@@ -1,0 +1,138 @@
+"""Misconfiguration is named by `manage.py check` with an id and a hint; the provider then stands
+aside with one warning, and the app starts and answers all the same."""
+
+import logging
+
+import pytest
+import requests
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from observability.providers import registry
+from observability.tests.conftest import FAKE_AWS
+
+
+def check_ids(observability):
+    with override_settings(OBSERVABILITY=observability):
+        return sorted(message.id for message in run_checks(tags=["observability"]))
+
+
+def test_nothing_on_is_clean():
+    assert check_ids({"providers": []}) == []
+
+
+def test_well_configured_providers_are_clean(monkeypatch):
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    settings = {
+        "providers": ["otel", "xray", "cloudwatch", "rollbar"],
+        "rollbar": {"access_token": "token"},
+        "cloudwatch": {"region": "us-east-1"},
+    }
+    assert check_ids(settings) == []
+
+
+def test_unknown_provider_name():
+    assert check_ids({"providers": ["otel", "datadog"]}) == ["observability.W001"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"providers": ["otel"], "otel": {"exporter": "zipkin"}}, "observability.W010"),
+        ({"providers": ["otel"], "otel": {"endpoint": "api.honeycomb.io"}}, "observability.W011"),
+        ({"providers": ["xray"], "xray": {"daemon_address": "localhost"}}, "observability.W020"),
+        (
+            {"providers": ["xray"], "xray": {"rules_file": "/nonexistent.json"}},
+            "observability.W021",
+        ),
+        (
+            {"providers": ["cloudwatch"], "cloudwatch": {"log_group": "bad:name"}},
+            "observability.W032",
+        ),
+        ({"providers": ["rollbar"]}, "observability.W040"),
+        (
+            {"providers": ["rollbar"], "rollbar": {"access_token": "t", "endpoint": "ftp://x"}},
+            "observability.W041",
+        ),
+    ],
+)
+def test_each_misconfiguration_has_its_check(settings, expected, monkeypatch):
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    assert expected in check_ids(settings)
+
+
+def test_cloudwatch_without_region_or_credentials(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    ids = check_ids({"providers": ["cloudwatch"]})
+    assert ids == ["observability.W030", "observability.W031"]
+
+
+def test_every_check_has_a_hint(monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    settings = {
+        "providers": ["otel", "xray", "cloudwatch", "rollbar", "nope"],
+        "otel": {"exporter": "x", "endpoint": "nowhere"},
+        "xray": {"daemon_address": "x", "rules_file": "/nope"},
+        "cloudwatch": {"log_group": ":"},
+        "rollbar": {"endpoint": "ftp://x"},
+    }
+    with override_settings(OBSERVABILITY=settings):
+        messages = run_checks(tags=["observability"])
+    assert len(messages) >= 9
+    assert all(message.hint for message in messages)
+
+
+def test_a_provider_that_cannot_work_stands_aside_with_one_warning(caplog):
+    provider = registry["rollbar"]
+    with override_settings(OBSERVABILITY={"providers": ["rollbar"]}):
+        provider._setup_pid = None
+        with caplog.at_level(logging.WARNING, logger="observability.problems"):
+            assert provider.setup() is False
+            assert provider.setup() is False
+        assert not provider.active
+    warnings = [r for r in caplog.records if r.name == "observability.problems"]
+    assert len(warnings) == 1
+    assert "ROLLBAR_ACCESS_TOKEN" in warnings[0].getMessage()
+    assert "observability.W040" in warnings[0].getMessage()
+    provider._setup_pid = None
+
+
+def test_manage_py_check_names_the_problem(manage):
+    result = manage(
+        "check", OBSERVABILITY_PROVIDERS="rollbar,xray", AWS_XRAY_DAEMON_ADDRESS="nowhere"
+    )
+    # Warnings, not errors: telemetry that cannot work never stops migrate or runserver.
+    assert result.returncode == 0, result.stderr
+    assert "observability.W040" in result.stderr
+    assert "observability.W020" in result.stderr
+    assert "HINT" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.server
+def test_the_app_serves_with_every_provider_misconfigured(serve, tmp_path, monkeypatch):
+    env = {
+        "OBSERVABILITY_PROVIDERS": "otel,xray,cloudwatch,rollbar",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "not a url",
+        "AWS_XRAY_DAEMON_ADDRESS": "nowhere",
+        "AWS_DEFAULT_REGION": "",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "ROLLBAR_ACCESS_TOKEN": "",
+    }
+    with serve(**env) as url:
+        for _ in range(5):
+            assert requests.get(f"{url}/api/activities/home", timeout=10).status_code == 200
+            assert requests.get(f"{url}/api/activities/@worf", timeout=10).status_code == 200
+    log = (tmp_path / "server.log").read_text()
+    stand_aside = [line for line in log.splitlines() if "cannot work" in line]
+    # One warning per provider per worker process (gunicorn runs two).
+    for title in ("OpenTelemetry", "AWS X-Ray", "CloudWatch Logs", "Rollbar"):
+        assert len([line for line in stand_aside if f" {title} is on" in line]) == 2
+    assert "Traceback" not in log

@@ -1,0 +1,51 @@
+"""CloudWatch Logs through watchtower and boto3 to moto's server: the HomeActivities line, one line
+per request, streams per process, and the SDKs' own logs kept out."""
+
+import re
+
+import pytest
+import requests
+
+from observability.tests.receivers import wait_for
+
+pytestmark = pytest.mark.server
+
+
+def test_home_feed_logs_home_activities_and_a_request_line(moto, provider_env, serve):
+    with serve(**provider_env("cloudwatch", DJANGO_LOG_LEVEL="DEBUG")) as url:
+        requests.get(f"{url}/api/activities/home?page_size=3", timeout=10)
+        messages = wait_for(
+            lambda: (
+                (found := moto.log_messages("cruddur"))
+                and any("/api/activities/home" in m for m in found)
+                and found
+            )
+        )
+    assert "HomeActivities" in messages
+    [line] = [m for m in messages if "/api/activities/home" in m]
+    pattern = r"\[\d{4}-\w{3}-\d\d \d\d:\d\d\] 127\.0\.0\.1 GET http "
+    pattern += r"/api/activities/home\?page_size=3 200"
+    assert re.fullmatch(pattern, line)
+    # DEBUG logging is on, so botocore and urllib3 logged plenty: none of it was shipped.
+    assert not [m for m in messages if "botocore" in m or "urllib3" in m or "Making request" in m]
+
+
+def test_each_process_writes_its_own_stream(moto, provider_env, serve):
+    with serve(**provider_env("cloudwatch")) as url:
+        for _ in range(20):
+            requests.get(f"{url}/api/activities/home", timeout=10)
+        client = moto.logs_client()
+
+        def streams():
+            return client.describe_log_streams(logGroupName="cruddur")["logStreams"]
+
+        found = wait_for(lambda: len(streams()) >= 2 and streams())
+    names = [stream["logStreamName"] for stream in found]
+    assert all(re.fullmatch(r"backend-django/[^/]+/\d+", name) for name in names)
+    assert len(set(names)) == len(names)
+
+
+def test_log_group_comes_from_cloudwatch_log_group(moto, provider_env, serve):
+    with serve(**provider_env("cloudwatch", CLOUDWATCH_LOG_GROUP="cruddur-staging")) as url:
+        requests.get(f"{url}/api/activities/home", timeout=10)
+        assert wait_for(lambda: "HomeActivities" in moto.log_messages("cruddur-staging"))

@@ -1,0 +1,60 @@
+"""A provider's middleware that breaks never fails the request and never runs the view twice."""
+
+import logging
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from observability.middleware import FailOpen
+
+
+class View:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, request):
+        self.calls += 1
+        return HttpResponse("from the view")
+
+
+def breaks_after(get_response):
+    def middleware(request):
+        get_response(request)
+        raise RuntimeError("provider bug after the view")
+
+    return middleware
+
+
+def breaks_before(get_response):
+    def middleware(request):
+        raise RuntimeError("provider bug before the view")
+
+    return middleware
+
+
+@pytest.mark.parametrize("factory", [breaks_after, breaks_before])
+def test_a_failing_provider_is_stepped_over(factory, caplog):
+    view = View()
+    layer = FailOpen(factory, view)
+    with caplog.at_level(logging.WARNING, logger="observability.problems"):
+        response = layer(RequestFactory().get("/api/activities/home"))
+        layer(RequestFactory().get("/api/activities/home"))
+    assert response.content == b"from the view"
+    assert view.calls == 2
+    assert len([r for r in caplog.records if r.name == "observability.problems"]) <= 1
+
+
+def test_a_failing_hook_is_swallowed():
+    class Hooked:
+        def __init__(self, get_response):
+            self.get_response = get_response
+
+        def __call__(self, request):
+            return self.get_response(request)
+
+        def process_exception(self, request, exception):
+            raise RuntimeError("hook bug")
+
+    layer = FailOpen(Hooked, View())
+    assert layer.hook("process_exception", RequestFactory().get("/"), ValueError()) is None

@@ -1,0 +1,42 @@
+"""With no provider switched on, the app makes no telemetry traffic, prints nothing about it, and
+its middleware is not in the chain at all."""
+
+import pytest
+import requests
+from django.core.exceptions import MiddlewareNotUsed
+from django.test import override_settings
+
+from observability.middleware import ObservabilityMiddleware
+from observability.tests.receivers import wait_for
+
+
+@pytest.mark.server
+def test_no_provider_on_means_no_traffic_and_no_output(
+    otlp, daemon, rollbar_api, moto, provider_env, serve, tmp_path
+):
+    env = provider_env(DJANGO_SETTINGS_MODULE="observability.tests.failing_settings")
+    assert env["OBSERVABILITY_PROVIDERS"] == ""
+    with serve(**env) as url:
+        requests.get(f"{url}/api/activities/home", timeout=10)
+        requests.get(f"{url}/api/activities/@andrewbrown", timeout=10)
+        requests.get(f"{url}/rollbar/test", timeout=10)
+        requests.get(f"{url}/api/test/explode", timeout=10)
+        wait_for(lambda: otlp.requests or daemon.datagrams or rollbar_api.requests, timeout=3)
+    assert otlp.requests == []
+    assert daemon.datagrams == []
+    assert rollbar_api.requests == []
+    assert moto.log_messages("cruddur") == []
+    # The server's output, less the access log and the failing test view's own traceback lines.
+    lines = [
+        line.lower()
+        for line in (tmp_path / "server.log").read_text().splitlines()
+        if "HTTP/1.1" not in line and "observability/tests/" not in line
+    ]
+    for word in ("observability", "x-ray", "xray", "rollbar", "opentelemetry", "segment"):
+        assert not [line for line in lines if word in line]
+
+
+@override_settings(OBSERVABILITY={"providers": []})
+def test_middleware_drops_out_of_the_chain_when_nothing_is_on():
+    with pytest.raises(MiddlewareNotUsed):
+        ObservabilityMiddleware(lambda request: None)

@@ -1,0 +1,53 @@
+"""Rollbar through its SDK and Django middleware to a local receiver in its API's place:
+/rollbar/test, unhandled exceptions with their request, and 4xx never reported."""
+
+import pytest
+import requests
+
+from observability.tests.conftest import ROLLBAR_TOKEN
+from observability.tests.receivers import wait_for
+
+pytestmark = pytest.mark.server
+FAILING_APP = {"DJANGO_SETTINGS_MODULE": "observability.tests.failing_settings"}
+
+
+def test_rollbar_test_page_reports_hello_world_as_a_warning(rollbar_api, provider_env, serve):
+    with serve(**provider_env("rollbar")) as url:
+        response = requests.get(f"{url}/rollbar/test", timeout=10)
+        assert (response.status_code, response.text) == (200, "Hello World!")
+        [item] = wait_for(rollbar_api.items)
+    data = item["data"]
+    assert data["level"] == "warning"
+    assert data["body"]["message"]["body"] == "Hello World!"
+    assert data["request"]["url"].endswith("/rollbar/test")
+    assert data["environment"] == "production"
+    assert rollbar_api.requests[0]["headers"]["X-Rollbar-Access-Token"] == ROLLBAR_TOKEN
+
+
+def test_unhandled_exception_is_reported_with_its_request(rollbar_api, provider_env, serve):
+    with serve(**provider_env("rollbar", **FAILING_APP)) as url:
+        response = requests.get(f"{url}/api/test/explode?x=1", timeout=10)
+        assert response.status_code == 500
+        assert response.json() == ["internal_server_error"]
+        [item] = wait_for(rollbar_api.items)
+    data = item["data"]
+    assert data["level"] == "error"
+    assert data["body"]["trace"]["exception"]["class"] == "RuntimeError"
+    assert data["body"]["trace"]["exception"]["message"] == "the test view failed on purpose"
+    assert data["request"]["url"].endswith("/api/test/explode?x=1")
+    assert data["request"]["method"] == "GET"
+
+
+def test_client_errors_are_not_reported(rollbar_api, provider_env, serve):
+    with serve(**provider_env("rollbar", **FAILING_APP)) as url:
+        assert requests.get(f"{url}/api/nothing-here", timeout=10).status_code == 404
+        assert requests.get(f"{url}/api/activities/@nobody", timeout=10).status_code == 404
+        assert requests.post(f"{url}/api/activities", json={}, timeout=10).status_code == 422
+        assert requests.post(f"{url}/api/activities", data="{", timeout=10).status_code in (
+            400,
+            415,
+        )
+        requests.get(f"{url}/rollbar/test", timeout=10)
+        wait_for(rollbar_api.items)
+        wait_for(lambda: len(rollbar_api.items()) > 1, timeout=1)
+    assert [item["data"]["level"] for item in rollbar_api.items()] == ["warning"]
