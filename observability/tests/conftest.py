@@ -38,34 +38,22 @@ def no_instance_metadata(monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
-@pytest.fixture
-def otlp():
-    with OtlpReceiver() as receiver:
-        yield receiver
+def receiver_fixture(receiver_class):
+    """A fixture that runs one receiver for the length of a test."""
+
+    @pytest.fixture
+    def fixture():
+        with receiver_class() as receiver:
+            yield receiver
+
+    return fixture
 
 
-@pytest.fixture
-def daemon():
-    with XRayDaemon() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def rollbar_api():
-    with RollbarApi() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def xray_api():
-    with XRayControlPlane() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def moto():
-    with MotoServer() as server:
-        yield server
+otlp = receiver_fixture(OtlpReceiver)
+daemon = receiver_fixture(XRayDaemon)
+rollbar_api = receiver_fixture(RollbarApi)
+xray_api = receiver_fixture(XRayControlPlane)
+moto = receiver_fixture(MotoServer)
 
 
 @pytest.fixture

@@ -40,3 +40,22 @@ def test_no_provider_on_means_no_traffic_and_no_output(
 def test_middleware_drops_out_of_the_chain_when_nothing_is_on():
     with pytest.raises(MiddlewareNotUsed):
         ObservabilityMiddleware(lambda request: None)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("provider", ["otel", "xray", "cloudwatch", "rollbar"])
+def test_each_provider_switches_on_alone(
+    provider, otlp, daemon, rollbar_api, moto, provider_env, serve
+):
+    with serve(**provider_env(provider)) as url:
+        requests.get(f"{url}/api/activities/home", timeout=10)
+        requests.get(f"{url}/api/activities/@andrewbrown", timeout=10)
+        requests.get(f"{url}/rollbar/test", timeout=10)
+        arrived = {
+            "otel": lambda: bool(otlp.requests),
+            "xray": lambda: bool(daemon.datagrams),
+            "cloudwatch": lambda: bool(moto.log_messages("cruddur")),
+            "rollbar": lambda: bool(rollbar_api.requests),
+        }
+        assert wait_for(arrived[provider])
+    assert {name for name, check in arrived.items() if check()} == {provider}
