@@ -206,6 +206,9 @@ OBSERVABILITY = {
         "endpoint": os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         "headers": os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""),
         "honeycomb_api_key": os.environ.get("HONEYCOMB_API_KEY") or None,
+        # For links from Rollbar items to the trace in Honeycomb.
+        "honeycomb_team": os.environ.get("HONEYCOMB_TEAM") or None,
+        "honeycomb_environment": os.environ.get("HONEYCOMB_ENVIRONMENT") or None,
     },
     "xray": {
         "daemon_address": os.environ.get("AWS_XRAY_DAEMON_ADDRESS") or "127.0.0.1:2000",
@@ -226,23 +229,46 @@ OBSERVABILITY = {
     },
 }
 
+# Every record carries the request's trace ids, is scrubbed of secrets, and telemetry SDKs'
+# complaints are held to one line a minute each.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "trace_context": {"()": "observability.logging.TraceContextFilter"},
+        "scrub": {"()": "observability.logging.ScrubFilter"},
+        "sdk_noise": {"()": "observability.logging.SdkNoiseFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "traced": {
+            "format": "%(asctime)s %(levelname)s %(name)s trace_id=%(trace_id)s "
+            "xray_trace_id=%(xray_trace_id)s span_id=%(span_id)s %(message)s"
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            # Trace ids on every line once telemetry is on; plain lines while it is off.
+            "formatter": "traced" if OBSERVABILITY["providers"] else "plain",
+            "filters": ["sdk_noise", "trace_context", "scrub"],
+        },
     },
-    "loggers": {},
+    "loggers": {
+        # runserver's access log, through the same handlers as everything else.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 if "cloudwatch" in OBSERVABILITY["providers"]:
     # watchtower's handler (or a NullHandler when CloudWatch cannot work here); the request lines
     # go to CloudWatch only, as the console already has the server's access log.
-    LOGGING["handlers"]["cloudwatch"] = {"()": "observability.logging.cloudwatch_handler"}
+    LOGGING["handlers"]["cloudwatch"] = {
+        "()": "observability.logging.cloudwatch_handler",
+        "filters": ["sdk_noise"],
+    }
     LOGGING["root"]["handlers"].append("cloudwatch")
+    LOGGING["loggers"]["django.server"]["handlers"].append("cloudwatch")
     LOGGING["loggers"]["observability.requests"] = {
         "handlers": ["cloudwatch"],
         "level": "INFO",

@@ -25,6 +25,8 @@ DEFAULTS = {
         "headers": "",
         # A shortcut for the x-honeycomb-team header.
         "honeycomb_api_key": None,
+        "honeycomb_team": None,
+        "honeycomb_environment": None,
     },
     "xray": {
         "daemon_address": "127.0.0.1:2000",

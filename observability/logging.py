@@ -1,27 +1,97 @@
-"""Logging parts: watchtower's CloudWatch handler, built from the observability settings for
-LOGGING, and kept from logging about itself."""
+"""Logging parts: trace ids on every record, one scrubbing policy, SDK noise held to one line a
+minute, and watchtower's CloudWatch handler built from the observability settings."""
 
 import logging
+import time
 
 import watchtower
 
 from observability.conf import conf
+from observability.correlation import log_ids
+from observability.scrubbing import scrub_text
 
-# Loggers of the SDKs that ship logs: their records never go back into the CloudWatch handler.
-SDK_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "observability.problems")
+FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s "
+    "trace_id=%(trace_id)s xray_trace_id=%(xray_trace_id)s span_id=%(span_id)s %(message)s"
+)
+# Loggers of the SDKs that ship telemetry: never fed back into CloudWatch, and rate-limited.
+SDK_LOGGERS = (
+    "botocore", "boto3", "urllib3", "s3transfer", "watchtower", "opentelemetry",
+    "aws_xray_sdk", "rollbar", "py.warnings", "observability.problems",
+)  # fmt: skip
+MAX_QUEUED_LOG_EVENTS = 10_000
+
+
+class TraceContextFilter(logging.Filter):
+    """Puts trace_id, xray_trace_id and span_id on every record ("-" outside a request)."""
+
+    def filter(self, record):
+        record.trace_id, record.xray_trace_id, record.span_id = log_ids()
+        return True
+
+
+class ScrubFilter(logging.Filter):
+    """Redacts secrets from the formatted message (query strings, JSON, the process's secrets)."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        scrubbed = scrub_text(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+class SdkNoiseFilter(logging.Filter):
+    """Lets through at most one warning a minute per SDK logger and message template, so a
+    backend that is down never floods the log."""
+
+    def __init__(self, interval=60.0):
+        super().__init__()
+        self.interval = interval
+        self.last = {}
+
+    def filter(self, record):
+        if not record.name.startswith(SDK_LOGGERS) or record.name == "observability.problems":
+            return True
+        key = (record.name, str(record.msg)[:80])
+        now = time.monotonic()
+        if now - self.last.get(key, -self.interval) < self.interval:
+            return False
+        self.last[key] = now
+        return True
 
 
 class SdkLogFilter(logging.Filter):
-    """Drops records of the AWS SDK, its HTTP stack, watchtower, and telemetry problems."""
+    """Keeps the SDKs' own records out of CloudWatch (they would log about shipping logs)."""
 
     def filter(self, record):
         return not record.name.startswith(SDK_LOGGERS)
 
 
 class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
-    """watchtower's handler, that waits at most a few seconds for delivery at shutdown."""
+    """watchtower's handler with a bounded queue per stream (it counts what it drops) and a
+    short wait for delivery at shutdown."""
 
-    FLUSH_TIMEOUT = 4
+    FLUSH_TIMEOUT = 2
+
+    def __init__(self, *args, max_queued=MAX_QUEUED_LOG_EVENTS, **kwargs):
+        self.max_queued = max_queued
+        self.dropped = 0
+        super().__init__(*args, **kwargs)
+
+    def emit(self, message):
+        stream = self.queues.get(self._get_stream_name(message)) if self.use_queues else None
+        if stream is not None and stream.qsize() >= self.max_queued:
+            self.dropped += 1
+            from observability.problems import problems
+
+            problems.warn(
+                ("cloudwatch", "queue-full"),
+                "observability: CloudWatch Logs is not keeping up; %d log events dropped so far",
+                self.dropped,
+            )
+            return
+        super().emit(message)
 
 
 def cloudwatch_handler():
@@ -44,5 +114,7 @@ def cloudwatch_handler():
     except Exception as error:
         provider.stand_aside(f"watchtower could not start: {error!r}")
         return logging.NullHandler()
-    handler.addFilter(SdkLogFilter())
+    handler.setFormatter(watchtower.CloudWatchLogFormatter(FORMAT))
+    for log_filter in (SdkLogFilter(), TraceContextFilter(), ScrubFilter()):
+        handler.addFilter(log_filter)
     return handler

@@ -3,6 +3,7 @@ built once at start-up, and keeps a failing provider from failing the request.""
 
 from django.core.exceptions import MiddlewareNotUsed
 
+from observability.correlation import TraceCorrelationMiddleware
 from observability.problems import problems
 from observability.providers import active_providers
 
@@ -57,9 +58,11 @@ class ObservabilityMiddleware:
     it from the chain (MiddlewareNotUsed), so telemetry that is off costs nothing per request."""
 
     def __init__(self, get_response):
-        factories = [
-            factory for provider in active_providers() for factory in provider.middleware()
-        ]
+        active = active_providers()
+        factories = [factory for provider in active for factory in provider.middleware()]
+        if active:
+            # First: the request's one trace, handed to every provider below it.
+            factories.insert(0, TraceCorrelationMiddleware)
         self.layers = []
         handler = get_response
         for factory in reversed(factories):

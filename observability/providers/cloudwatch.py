@@ -20,7 +20,7 @@ def aws_client(service, region):
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+        connect_timeout=1, read_timeout=3, retries={"max_attempts": 1, "mode": "standard"}
     )
     return boto3.client(service, region_name=region, config=config)
 

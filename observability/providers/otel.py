@@ -9,6 +9,8 @@ from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
 from observability.providers.base import Provider
 
 EXPORTERS = ("otlp", "console")
+# Seconds one export may take, retries included: a slow collector never holds shutdown long.
+EXPORT_TIMEOUT = 2
 
 
 def parse_headers(text):
@@ -47,23 +49,41 @@ class OpenTelemetryProvider(Provider):
             return ConsoleSpanExporter()
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter(endpoint=f"{self.endpoint()}/v1/traces", headers=self.headers())
+        exporter = OTLPSpanExporter(
+            endpoint=f"{self.endpoint()}/v1/traces", headers=self.headers(), timeout=EXPORT_TIMEOUT
+        )
+        return ScrubbingSpanExporter(exporter)
 
     def build_tracer_provider(self, processor):
+        from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
         from opentelemetry.sdk.resources import SERVICE_NAME, Resource
         from opentelemetry.sdk.trace import TracerProvider
 
         from observability.conf import conf
 
-        provider = TracerProvider(resource=Resource.create({SERVICE_NAME: conf.service_name}))
+        # X-Ray-compatible trace ids: the same id names the request in every backend.
+        provider = TracerProvider(
+            resource=Resource.create({SERVICE_NAME: conf.service_name}),
+            id_generator=AwsXRayIdGenerator(),
+        )
         provider.add_span_processor(processor)
         return provider
 
     def start(self):
-        from opentelemetry import trace
+        from opentelemetry import propagate, trace
+        from opentelemetry.baggage.propagation import W3CBaggagePropagator
         from opentelemetry.instrumentation.django import DjangoInstrumentor
+        from opentelemetry.propagators.aws import AwsXRayPropagator
+        from opentelemetry.propagators.composite import CompositePropagator
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+        # Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins).
+        propagate.set_global_textmap(
+            CompositePropagator(
+                [AwsXRayPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+            )
+        )
         self.tracer_provider = self.build_tracer_provider(BatchSpanProcessor(self.build_exporter()))
         trace.set_tracer_provider(self.tracer_provider)
         instrumentor = DjangoInstrumentor()
@@ -124,3 +144,41 @@ class ResultRecordingExporter:
 
     def force_flush(self, timeout_millis=30000):
         return True
+
+
+class ScrubbingSpanExporter:
+    """Wraps an exporter: spans leave with their attributes scrubbed (observability.scrubbing)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def export(self, spans):
+        return self.inner.export([scrubbed(span) for span in spans])
+
+    def shutdown(self):
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis=30000):
+        return self.inner.force_flush(timeout_millis)
+
+
+def scrubbed(span):
+    """A copy of a finished span with scrubbed attributes and event attributes."""
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+
+    from observability.scrubbing import scrub
+
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=scrub(dict(span.attributes or {})),
+        events=[Event(e.name, scrub(dict(e.attributes or {})), e.timestamp) for e in span.events],
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )

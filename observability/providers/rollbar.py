@@ -55,10 +55,12 @@ class RollbarProvider(Provider):
 
     def start(self):
         import rollbar
+        from rollbar.lib import events
 
         settings.ROLLBAR = self.rollbar_settings()
         options = dict(settings.ROLLBAR)
         rollbar.init(options.pop("access_token"), options.pop("environment"), **options)
+        events.add_payload_handler(enrich_payload)
 
     def middleware(self):
         from rollbar.contrib.django.middleware import RollbarNotifierMiddleware
@@ -104,3 +106,20 @@ class RollbarProvider(Provider):
         if captured.records:
             return False, captured.records[0].getMessage()[:200]
         return True, f"accepted by {rollbar.SETTINGS['endpoint']}"
+
+
+def enrich_payload(payload, **kwargs):
+    """Every item carries the request's trace id (both forms) and links to the trace; its data
+    is scrubbed. The access token stays where Rollbar authenticates it, outside `data`."""
+    from observability.correlation import current_trace
+    from observability.links import trace_links
+    from observability.scrubbing import scrub
+
+    data = payload.get("data", {})
+    ids = current_trace.get()
+    if ids is not None:
+        custom = data.setdefault("custom", {})
+        custom.update(trace_id=ids.trace_id, xray_trace_id=ids.xray_trace_id)
+        custom["trace_links"] = trace_links(ids)
+    payload["data"] = scrub(data)
+    return payload

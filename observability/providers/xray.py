@@ -65,6 +65,10 @@ class XRayProvider(Provider):
     identifier = "xray"
     title = "AWS X-Ray"
 
+    def __init__(self):
+        super().__init__()
+        self.emitter = None
+
     def start(self):
         from aws_xray_sdk import global_sdk_config
         from aws_xray_sdk.core import xray_recorder
@@ -72,7 +76,11 @@ class XRayProvider(Provider):
 
         _, rule = load_rules_file(rules_path())
         rules = local_sampling_rules(rule)
+        from observability.providers.xray_emitter import BackgroundUDPEmitter
+
+        self.emitter = BackgroundUDPEmitter(self.options["daemon_address"])
         options = {
+            "emitter": self.emitter,
             "service": conf.service_name,
             "daemon_address": self.options["daemon_address"],
             "context_missing": "LOG_ERROR",
@@ -119,9 +127,13 @@ class XRayProvider(Provider):
         """Send one segment to the daemon. UDP: the daemon does not acknowledge it."""
         from aws_xray_sdk.core import xray_recorder
 
-        segment = xray_recorder.begin_segment("send-test", traceid=trace_id, sampling=1)
+        from observability.correlation import to_xray
+
+        xray_id = to_xray(trace_id) if trace_id else None
+        segment = xray_recorder.begin_segment("send-test", traceid=xray_id, sampling=1)
         segment.put_annotation("send_test", True)
         xray_recorder.end_segment()
+        self.emitter.flush()
         return True, f"sent to the daemon at {self.options['daemon_address']} (UDP, unacknowledged)"
 
 

@@ -1,0 +1,120 @@
+"""One trace id per request across OpenTelemetry, X-Ray, the logs and Rollbar.
+
+OpenTelemetry makes X-Ray-compatible ids (AwsXRayIdGenerator) and reads both `traceparent` and
+`X-Amzn-Trace-Id`. TraceCorrelationMiddleware, first in ObservabilityMiddleware, hands the
+request's trace (and its sampling decision) to the X-Ray middleware through the header it reads,
+keeps the ids where logging and Rollbar find them, and answers them in `X-Amzn-Trace-Id`.
+"""
+
+import contextvars
+import re
+import threading
+from dataclasses import dataclass
+
+XRAY_HEADER = "X-Amzn-Trace-Id"
+XRAY_META = "HTTP_X_AMZN_TRACE_ID"
+TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+@dataclass(frozen=True)
+class TraceIds:
+    """A request's trace: the OpenTelemetry hex form, the X-Ray form, and the sampling decision."""
+
+    trace_id: str
+    parent_id: str | None = None
+    sampled: bool | None = None
+
+    @property
+    def xray_trace_id(self):
+        return to_xray(self.trace_id)
+
+    def xray_header(self):
+        parts = [f"Root={self.xray_trace_id}"]
+        if self.parent_id:
+            parts.append(f"Parent={self.parent_id}")
+        if self.sampled is not None:
+            parts.append(f"Sampled={int(self.sampled)}")
+        return ";".join(parts)
+
+
+current_trace = contextvars.ContextVar("observability_trace", default=None)
+# The last request's trace on this thread, for lines logged after the request is done
+# (runserver's django.server access log).
+last_trace = threading.local()
+
+
+def to_xray(trace_id):
+    """`5f7a...` (32 hex digits) as X-Ray writes it: `1-5f7a1234-...` (time, then 24 digits)."""
+    return f"1-{trace_id[:8]}-{trace_id[8:]}"
+
+
+def from_xray(root):
+    """The 32-hex-digit form of an X-Ray root id, or None when it is not one."""
+    match = re.fullmatch(r"1-([0-9a-f]{8})-([0-9a-f]{24})", root or "")
+    return match.group(1) + match.group(2) if match else None
+
+
+def parse_xray_header(value):
+    """Root, Parent and Sampled of an X-Amzn-Trace-Id header value."""
+    fields = dict(part.strip().split("=", 1) for part in (value or "").split(";") if "=" in part)
+    sampled = {"1": True, "0": False}.get(fields.get("Sampled"))
+    return from_xray(fields.get("Root")), fields.get("Parent"), sampled
+
+
+def otel_trace():
+    """The trace of the current OpenTelemetry span, when there is a valid one."""
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    context = span.get_span_context()
+    if not context.is_valid:
+        return None
+    parent = getattr(span, "parent", None)
+    parent_id = f"{parent.span_id:016x}" if parent is not None and parent.is_remote else None
+    return TraceIds(f"{context.trace_id:032x}", parent_id, context.trace_flags.sampled)
+
+
+def incoming_trace(meta):
+    """The trace a request arrived with (X-Amzn-Trace-Id, else traceparent), or a new one."""
+    trace_id, parent_id, sampled = parse_xray_header(meta.get(XRAY_META))
+    if trace_id:
+        return TraceIds(trace_id, parent_id, sampled)
+    match = TRACEPARENT.match(meta.get("HTTP_TRACEPARENT", ""))
+    if match and int(match.group(1), 16) and int(match.group(2), 16):
+        return TraceIds(match.group(1), match.group(2), bool(int(match.group(3), 16) & 1))
+    from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
+
+    return TraceIds(f"{AwsXRayIdGenerator().generate_trace_id():032x}")
+
+
+def log_ids():
+    """(trace_id, xray_trace_id, span_id) for a log record now; dashes outside a request."""
+    ids = current_trace.get() or getattr(last_trace, "ids", None)
+    if ids is None:
+        return "-", "-", "-"
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    span_id = f"{context.span_id:016x}" if context.is_valid else (ids.parent_id or "-")
+    return ids.trace_id, ids.xray_trace_id, span_id
+
+
+class TraceCorrelationMiddleware:
+    """Gives the request one trace for every provider, and answers it in X-Amzn-Trace-Id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        ids = otel_trace() or incoming_trace(request.META)
+        request.META[XRAY_META] = ids.xray_header()
+        token = current_trace.set(ids)
+        last_trace.ids = None
+        try:
+            response = self.get_response(request)
+        finally:
+            current_trace.reset(token)
+            last_trace.ids = ids
+        if not response.has_header(XRAY_HEADER):
+            response[XRAY_HEADER] = f"Root={ids.xray_trace_id}"
+        return response
