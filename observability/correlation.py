@@ -69,8 +69,11 @@ def otel_trace():
     context = span.get_span_context()
     if not context.is_valid:
         return None
+    from observability.providers.otel_context import is_placeholder_parent
+
     parent = getattr(span, "parent", None)
-    parent_id = f"{parent.span_id:016x}" if parent is not None and parent.is_remote else None
+    real_parent = parent is not None and parent.is_remote and not is_placeholder_parent(parent)
+    parent_id = f"{parent.span_id:016x}" if real_parent else None
     return TraceIds(f"{context.trace_id:032x}", parent_id, context.trace_flags.sampled)
 
 
@@ -115,6 +118,6 @@ class TraceCorrelationMiddleware:
         finally:
             current_trace.reset(token)
             last_trace.ids = ids
-        if not response.has_header(XRAY_HEADER):
-            response[XRAY_HEADER] = f"Root={ids.xray_trace_id}"
+        # Ours, not the X-Ray SDK's: it answers a dummy id for a request it does not sample.
+        response[XRAY_HEADER] = f"Root={ids.xray_trace_id}"
         return response

@@ -60,11 +60,13 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry.sdk.trace import TracerProvider
 
         from observability.conf import conf
+        from observability.providers.otel_context import request_sampler
 
         # X-Ray-compatible trace ids: the same id names the request in every backend.
         provider = TracerProvider(
             resource=Resource.create({SERVICE_NAME: conf.service_name}),
             id_generator=AwsXRayIdGenerator(),
+            sampler=request_sampler(),
         )
         provider.add_span_processor(processor)
         return provider
@@ -73,15 +75,16 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry import propagate, trace
         from opentelemetry.baggage.propagation import W3CBaggagePropagator
         from opentelemetry.instrumentation.django import DjangoInstrumentor
-        from opentelemetry.propagators.aws import AwsXRayPropagator
         from opentelemetry.propagators.composite import CompositePropagator
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+        from observability.providers.otel_context import XRayHeaderPropagator
+
         # Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins).
         propagate.set_global_textmap(
             CompositePropagator(
-                [AwsXRayPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+                [XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
             )
         )
         self.tracer_provider = self.build_tracer_provider(BatchSpanProcessor(self.build_exporter()))
@@ -115,11 +118,22 @@ class OpenTelemetryProvider(Provider):
 
     def send_test(self, trace_id=None):
         """Export one span now with a fresh exporter; arrived when the endpoint took it."""
+        from opentelemetry import trace
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
         exporter = ResultRecordingExporter(self.build_exporter())
         provider = self.build_tracer_provider(SimpleSpanProcessor(exporter))
-        with provider.get_tracer("observability.send_test").start_as_current_span("send-test"):
+        parent = None
+        if trace_id:
+            remote = trace.SpanContext(
+                int(trace_id, 16),
+                1,
+                is_remote=True,
+                trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+            )
+            parent = trace.set_span_in_context(trace.NonRecordingSpan(remote))
+        tracer = provider.get_tracer("observability.send_test")
+        with tracer.start_as_current_span("send-test", context=parent):
             pass
         provider.shutdown()
         if self.options["exporter"] == "console":

@@ -6,6 +6,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from observability.conf import PROVIDER_IDS, conf
+from observability.correlation import current_trace, incoming_trace
 from observability.providers import registry
 
 
@@ -37,18 +38,27 @@ class Command(BaseCommand):
         return "on" if provider.active else f"on, but standing aside: {provider.problem}"
 
     def send_tests(self):
-        self.stdout.write("\nsend-test:")
+        ids = incoming_trace({})
+        self.stdout.write(f"\nsend-test trace id: {ids.trace_id} (X-Ray: {ids.xray_trace_id})")
+        token = current_trace.set(ids)
+        try:
+            failed = self.send_each(ids)
+        finally:
+            current_trace.reset(token)
+        if failed:
+            raise SystemExit(1)
+
+    def send_each(self, ids):
         failed = False
         for identifier in PROVIDER_IDS:
             provider = registry[identifier]
             if not provider.active:
                 continue
             try:
-                arrived, detail = provider.send_test()
+                arrived, detail = provider.send_test(ids.trace_id)
             except Exception as error:
                 arrived, detail = False, repr(error)
             failed |= not arrived
             mark = self.style.SUCCESS("arrived") if arrived else self.style.ERROR("NOT arrived")
             self.stdout.write(f"  {identifier}: {mark}: {detail}")
-        if failed:
-            raise SystemExit(1)
+        return failed

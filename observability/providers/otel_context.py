@@ -1,0 +1,89 @@
+"""OpenTelemetry reading X-Ray's header as X-Ray means it.
+
+X-Ray lets a trace arrive with a Root and no Parent (a load balancer adds only the Root), and with
+no sampling decision yet (no Sampled, or Sampled=?). OpenTelemetry's own X-Ray propagator drops the
+first and treats the second as "not sampled". Here the Root is kept (under a placeholder parent
+that is never passed on) and an undecided trace is sampled by the local sampler.
+"""
+
+import os
+import random
+
+from opentelemetry import trace
+from opentelemetry.propagators.aws import AwsXRayPropagator
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+
+from observability.correlation import parse_xray_header
+
+NO_PARENT = ("xrayparent", "none")
+UNDECIDED = ("xraysampled", "undecided")
+
+
+class XRayHeaderPropagator(AwsXRayPropagator):
+    """Extracts X-Amzn-Trace-Id, keeping a Root without Parent and an undecided Sampled."""
+
+    def extract(self, carrier, context=None, getter=None):
+        from opentelemetry.propagators.textmap import default_getter
+
+        getter = getter or default_getter
+        values = getter.get(carrier, "X-Amzn-Trace-Id") or []
+        trace_id, parent_id, sampled = parse_xray_header(values[0] if len(values) == 1 else None)
+        if not trace_id:
+            return context if context is not None else trace.set_span_in_context(trace.INVALID_SPAN)
+        state = []
+        if parent_id is None:
+            state.append(NO_PARENT)
+        if sampled is None:
+            state.append(UNDECIDED)
+        span_context = trace.SpanContext(
+            trace_id=int(trace_id, 16),
+            span_id=int(parent_id, 16) if parent_id else random.getrandbits(64) | 1,
+            is_remote=True,
+            trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED if sampled else 0),
+            trace_state=trace.TraceState(state),
+        )
+        return trace.set_span_in_context(trace.NonRecordingSpan(span_context), context)
+
+
+def is_placeholder_parent(span_context):
+    return span_context.trace_state.get(NO_PARENT[0]) == NO_PARENT[1]
+
+
+class UndecidedParentSampler(Sampler):
+    """For a remote parent marked "not sampled": decide locally when X-Ray left it undecided."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def should_sample(
+        self,
+        parent_context,
+        trace_id,
+        name,
+        kind=None,
+        attributes=None,
+        links=None,
+        trace_state=None,
+    ):
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if parent.trace_state.get(UNDECIDED[0]) == UNDECIDED[1]:
+            return self.root.should_sample(parent_context, trace_id, name, kind, attributes, links)
+        return SamplingResult(Decision.DROP)
+
+    def get_description(self):
+        return f"UndecidedParentSampler{{{self.root.get_description()}}}"
+
+
+def request_sampler():
+    """Parent-based sampling (one decision per trace) whose root samples every request, or the
+    fraction OTEL_TRACES_SAMPLER_ARG gives."""
+    ratio = os.environ.get("OTEL_TRACES_SAMPLER_ARG")
+    root = TraceIdRatioBased(float(ratio)) if ratio else ALWAYS_ON
+    return ParentBased(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))
