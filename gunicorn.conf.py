@@ -13,3 +13,5 @@ timeout = 30
 graceful_timeout = 10
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The access log passes the same scrubbing as all telemetry (no secrets from query strings).
+logger_class = "observability.gunicorn.ScrubbingLogger"

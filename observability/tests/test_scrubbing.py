@@ -1,0 +1,107 @@
+"""Nothing secret leaves the process: sentinel secrets sent through headers, query strings and
+JSON bodies of real requests (one of them reported to Rollbar), and the process's own secrets,
+are searched for in every byte that reached every receiver."""
+
+import pytest
+import requests
+
+from observability.scrubbing import REDACTED, scrub, scrub_text
+from observability.tests.receivers import wait_for
+
+pytestmark = pytest.mark.server
+
+AWS_SECRET = "AWSSECRETsentinel0000aws"
+ROLLBAR_SECRET = "ROLLBARsentinel1111token"
+HONEYCOMB_SECRET = "HONEYCOMBsentinel2222key"
+REQUEST_SECRETS = {
+    "authorization": "AUTHsentinel3333bearer",
+    "cookie": "COOKIEsentinel4444session",
+    "honeycomb_header": "HCHEADERsentinel5555",
+    "query_token": "QTOKENsentinel6666",
+    "query_password": "QPASSsentinel7777",
+    "body_password": "BPASSsentinel8888",
+    "body_api_key": "BAPIKEYsentinel9999",
+}
+ALL_SENTINELS = [AWS_SECRET, ROLLBAR_SECRET, HONEYCOMB_SECRET, *REQUEST_SECRETS.values()]
+
+
+def send_requests_with_secrets(url):
+    s = REQUEST_SECRETS
+    headers = {
+        "Authorization": f"Bearer {s['authorization']}",
+        "Cookie": f"sessionid={s['cookie']}",
+        "X-Honeycomb-Team": s["honeycomb_header"],
+    }
+    query = f"token={s['query_token']}&password={s['query_password']}&term=cloud"
+    body = {
+        "message": "hi",
+        "ttl": "1-day",
+        "password": s["body_password"],
+        "api_key": s["body_api_key"],
+    }
+    for path in ("/api/activities/home", "/api/activities/search", "/api/test/explode"):
+        requests.get(f"{url}{path}?{query}", headers=headers, timeout=10)
+    requests.post(f"{url}/api/activities?{query}", json=body, headers=headers, timeout=10)
+    requests.post(f"{url}/api/test/explode?{query}", json=body, headers=headers, timeout=10)
+
+
+def test_no_secret_reaches_any_backend(
+    otlp, daemon, rollbar_api, moto, provider_env, serve, tmp_path
+):
+    env = provider_env(
+        "otel", "xray", "cloudwatch", "rollbar",
+        DJANGO_SETTINGS_MODULE="observability.tests.failing_settings",
+        AWS_SECRET_ACCESS_KEY=AWS_SECRET, ROLLBAR_ACCESS_TOKEN=ROLLBAR_SECRET,
+        HONEYCOMB_API_KEY=HONEYCOMB_SECRET,
+    )  # fmt: skip
+    with serve(**env) as url:
+        send_requests_with_secrets(url)
+        wait_for(lambda: len(rollbar_api.items()) >= 2)
+        wait_for(lambda: len([s for s in otlp.spans() if s["kind"] == 2]) >= 5)
+        wait_for(lambda: len(daemon.segments()) >= 5)
+        logs = wait_for(lambda: (m := moto.log_messages("cruddur")) and len(m) >= 5 and m)
+
+    # What each backend got. A backend's own credential may go only where it authenticates it.
+    otlp_bytes = otlp.raw_bytes(except_headers=["x-honeycomb-team"])
+    rollbar_bytes = rollbar_api.raw_bytes(except_headers=["x-rollbar-access-token"])
+    rollbar_bytes = rollbar_bytes.replace(f'"access_token": "{ROLLBAR_SECRET}"'.encode(), b"")
+    received = {
+        "otlp": otlp_bytes,
+        "xray": daemon.raw_bytes(),
+        "cloudwatch": "\n".join(logs).encode(),
+        "rollbar": rollbar_bytes,
+    }
+    # The requests did arrive, with the parts that were not secret.
+    assert b"term=cloud" in received["xray"]
+    assert REDACTED.encode() in received["rollbar"]
+    assert any("/api/test/explode" in m for m in logs)
+    leaks = {
+        backend: [s for s in ALL_SENTINELS if s.encode() in data]
+        for backend, data in received.items()
+    }
+    assert leaks == {backend: [] for backend in received}
+    console = (tmp_path / "server.log").read_text()
+    assert [
+        s for s in ALL_SENTINELS if s in console and s != REQUEST_SECRETS["authorization"]
+    ] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/a?token=x1&term=cloud", f"/a?token={REDACTED}&term=cloud"),
+        ('{"password": "p", "message": "m"}', f'{{"password": "{REDACTED}", "message": "m"}}'),
+        ("sessionid=abc; theme=dark", f"sessionid={REDACTED}; theme=dark"),
+        ("nothing secret here", "nothing secret here"),
+    ],
+)
+def test_scrub_text(text, expected):
+    assert scrub_text(text) == expected
+
+
+def test_scrub_structures():
+    data = {"headers": {"Authorization": "Bearer a", "Accept": "json"}, "list": [{"api_key": "k"}]}
+    assert scrub(data) == {
+        "headers": {"Authorization": REDACTED, "Accept": "json"},
+        "list": [{"api_key": REDACTED}],
+    }
