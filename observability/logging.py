@@ -2,6 +2,7 @@
 minute, and watchtower's CloudWatch handler built from the observability settings."""
 
 import logging
+import threading
 import time
 
 import watchtower
@@ -42,8 +43,8 @@ class ScrubFilter(logging.Filter):
 
 
 class SdkNoiseFilter(logging.Filter):
-    """Lets through at most one warning a minute per SDK logger and message template, so a
-    backend that is down never floods the log."""
+    """Lets through at most one record a minute from each telemetry SDK (by its top-level
+    package), so a backend that is down never floods the log."""
 
     def __init__(self, interval=60.0):
         super().__init__()
@@ -53,11 +54,16 @@ class SdkNoiseFilter(logging.Filter):
     def filter(self, record):
         if not record.name.startswith(SDK_LOGGERS) or record.name == "observability.problems":
             return True
-        key = (record.name, str(record.msg)[:80])
+        key = record.name.split(".", 1)[0]
         now = time.monotonic()
         if now - self.last.get(key, -self.interval) < self.interval:
             return False
         self.last[key] = now
+        if record.exc_info:
+            # One line, not a traceback: what failed is all the operator needs here.
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"[:500]
+            record.args, record.exc_info, record.exc_text = None, None, None
         return True
 
 
@@ -72,7 +78,7 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
     """watchtower's handler with a bounded queue per stream (it counts what it drops) and a
     short wait for delivery at shutdown."""
 
-    FLUSH_TIMEOUT = 2
+    FLUSH_TIMEOUT = 1
 
     def __init__(self, *args, max_queued=MAX_QUEUED_LOG_EVENTS, **kwargs):
         self.max_queued = max_queued
@@ -93,6 +99,24 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
             return
         super().emit(message)
 
+    def ensure_log_group_in_background(self):
+        """Create the log group if missing, off the start-up path: a slow or unreachable
+        CloudWatch never delays the process."""
+
+        def ensure():
+            try:
+                self._ensure_log_group()
+            except Exception as error:
+                from observability.problems import problems
+
+                problems.warn(
+                    ("cloudwatch", "log-group"),
+                    "observability: CloudWatch log group %s not ensured: %r",
+                    self.log_group_name, error,
+                )  # fmt: skip
+
+        threading.Thread(target=ensure, name="cloudwatch-log-group", daemon=True).start()
+
 
 def cloudwatch_handler():
     """LOGGING handler factory: watchtower's handler as settings say, or a NullHandler (and one
@@ -110,7 +134,9 @@ def cloudwatch_handler():
             log_stream_name=options["log_stream"].replace("{service}", conf.service_name),
             boto3_client=aws_client("logs", provider.region()),
             send_interval=options["send_interval"],
+            create_log_group=False,
         )
+        handler.ensure_log_group_in_background()
     except Exception as error:
         provider.stand_aside(f"watchtower could not start: {error!r}")
         return logging.NullHandler()

@@ -22,6 +22,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
 
 
+class ServerUrl(str):
+    """The base URL of a running server, which also knows its process."""
+
+    process = None
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
@@ -100,7 +106,8 @@ def running_server(database_url, migrate=True, log_path=None, **extra_env):
         process = subprocess.Popen(
             command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
         )
-        url = f"http://127.0.0.1:{port}"
+        url = ServerUrl(f"http://127.0.0.1:{port}")
+        url.process = process
         try:
             wait_until_serving(port, process, log)
             yield url

@@ -10,7 +10,7 @@ from observability.providers.base import Provider
 
 EXPORTERS = ("otlp", "console")
 # Seconds one export may take, retries included: a slow collector never holds shutdown long.
-EXPORT_TIMEOUT = 2
+EXPORT_TIMEOUT = 1.5
 
 
 def parse_headers(text):

@@ -27,6 +27,12 @@ class RollbarProvider(Provider):
     identifier = "rollbar"
     title = "Rollbar"
 
+    def __init__(self):
+        super().__init__()
+        from observability.providers.rollbar_sender import RollbarSender
+
+        self.sender = RollbarSender()
+
     def rollbar_settings(self):
         """The ROLLBAR setting of Rollbar's Django middleware."""
         from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
@@ -36,10 +42,13 @@ class RollbarProvider(Provider):
             "access_token": self.options["access_token"],
             "environment": self.options["environment"],
             "root": str(settings.BASE_DIR),
-            # Reports go out from a small pool of threads, never from the request.
-            "handler": "thread_pool",
-            "timeout": 3,
+            # "blocking" only in RollbarSender's own thread: requests just queue the item.
+            "handler": "blocking",
+            "timeout": 2,
             "patch_debugview": False,
+            # Rollbar's middleware initialises again with these same settings.
+            "suppress_reinit_warning": True,
+            "allow_logging_basic_config": False,
             "capture_ip": "anonymize",
             # Client errors (4xx) are the client's, not the service's: not reported.
             "exception_level_filters": [
@@ -61,6 +70,7 @@ class RollbarProvider(Provider):
         options = dict(settings.ROLLBAR)
         rollbar.init(options.pop("access_token"), options.pop("environment"), **options)
         events.add_payload_handler(enrich_payload)
+        events.add_payload_handler(self.sender.take)
 
     def middleware(self):
         from rollbar.contrib.django.middleware import RollbarNotifierMiddleware
@@ -93,15 +103,14 @@ class RollbarProvider(Provider):
         """Report one message and wait for the API's answer."""
         import rollbar
 
+        from observability.providers.rollbar_sender import send_now
+
         captured = CapturedRecords()
         rollbar_logger = logging.getLogger("rollbar")
         rollbar_logger.addHandler(captured)
-        handler = rollbar.SETTINGS["handler"]
-        rollbar.SETTINGS["handler"] = "blocking"
         try:
-            rollbar.report_message("observability send-test", "info")
+            send_now(lambda: rollbar.report_message("observability send-test", "info"))
         finally:
-            rollbar.SETTINGS["handler"] = handler
             rollbar_logger.removeHandler(captured)
         if captured.records:
             return False, captured.records[0].getMessage()[:200]

@@ -279,3 +279,62 @@ class MotoServer:
 
     def __exit__(self, *exc):
         self.server.stop()
+
+
+class FailingHttp(HttpReceiver):
+    """An endpoint that answers every request with `status` (500, or 429 for throttling) after
+    `delay` seconds."""
+
+    def __init__(self, status=500, delay=0.0):
+        super().__init__()
+        self.status, self.delay = status, delay
+
+    def answer(self, record):
+        time.sleep(self.delay)
+        body = json.dumps({"__type": "ThrottlingException", "message": "slow down"}).encode()
+        return self.status, "application/json", body
+
+
+class BlackHole:
+    """An address that takes TCP connections and UDP datagrams and never answers either."""
+
+    def __init__(self):
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.bind(("127.0.0.1", 0))
+        self.port = self.tcp.getsockname()[1]
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.held = []
+        self.running = True
+        self.thread = threading.Thread(target=self.hold, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def hold(self):
+        self.tcp.settimeout(0.2)
+        while self.running:
+            try:
+                connection, _ = self.tcp.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def __enter__(self):
+        self.tcp.listen(128)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        for connection in self.held:
+            connection.close()
+        self.tcp.close()
+        self.udp.close()
