@@ -69,8 +69,9 @@ class RollbarProvider(Provider):
         settings.ROLLBAR = self.rollbar_settings()
         options = dict(settings.ROLLBAR)
         rollbar.init(options.pop("access_token"), options.pop("environment"), **options)
-        events.add_payload_handler(enrich_payload)
-        events.add_payload_handler(self.sender.take)
+        # In this order: enrich and scrub, then hand over to the background sender.
+        events.add_payload_handler(enrich_payload, pos=0)
+        events.add_payload_handler(self.sender.take, pos=1)
 
     def middleware(self):
         from rollbar.contrib.django.middleware import RollbarNotifierMiddleware
