@@ -11,6 +11,8 @@ import re
 import threading
 from dataclasses import dataclass
 
+from opentelemetry import trace
+
 XRAY_HEADER = "X-Amzn-Trace-Id"
 XRAY_META = "HTTP_X_AMZN_TRACE_ID"
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -63,8 +65,6 @@ def parse_xray_header(value):
 
 def otel_trace():
     """The trace of the current OpenTelemetry span, when there is a valid one."""
-    from opentelemetry import trace
-
     span = trace.get_current_span()
     context = span.get_span_context()
     if not context.is_valid:
@@ -95,8 +95,6 @@ def log_ids():
     ids = current_trace.get() or getattr(last_trace, "ids", None)
     if ids is None:
         return "-", "-", "-"
-    from opentelemetry import trace
-
     context = trace.get_current_span().get_span_context()
     span_id = f"{context.span_id:016x}" if context.is_valid else (ids.parent_id or "-")
     return ids.trace_id, ids.xray_trace_id, span_id

@@ -2,6 +2,7 @@
 minute, and watchtower's CloudWatch handler built from the observability settings."""
 
 import logging
+import os
 import threading
 import time
 
@@ -27,7 +28,8 @@ class TraceContextFilter(logging.Filter):
     """Puts trace_id, xray_trace_id and span_id on every record ("-" outside a request)."""
 
     def filter(self, record):
-        record.trace_id, record.xray_trace_id, record.span_id = log_ids()
+        if not hasattr(record, "trace_id"):  # once per record, however many handlers
+            record.trace_id, record.xray_trace_id, record.span_id = log_ids()
         return True
 
 
@@ -35,10 +37,13 @@ class ScrubFilter(logging.Filter):
     """Redacts secrets from the formatted message (query strings, JSON, the process's secrets)."""
 
     def filter(self, record):
+        if getattr(record, "scrubbed", False):  # once per record, however many handlers
+            return True
         message = record.getMessage()
         scrubbed = scrub_text(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
+        record.scrubbed = True
         return True
 
 
@@ -84,6 +89,18 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         self.max_queued = max_queued
         self.dropped = 0
         super().__init__(*args, **kwargs)
+
+    def _get_stream_name(self, message):
+        """The stream's name, worked out once per process when it names no per-record field
+        (watchtower formats it, and looks the host name up, for every record)."""
+        key = (os.getpid(), threading.get_ident() if "{thread_name}" in self.log_stream_name else 0)
+        cached = getattr(self, "_stream_names", {})
+        if "{logger_name}" in self.log_stream_name or "{strftime" in self.log_stream_name:
+            return super()._get_stream_name(message)
+        if key not in cached:
+            cached[key] = super()._get_stream_name(message)
+            self._stream_names = cached
+        return cached[key]
 
     def emit(self, message):
         stream = self.queues.get(self._get_stream_name(message)) if self.use_queues else None

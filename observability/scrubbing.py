@@ -33,8 +33,9 @@ def is_sensitive(name):
 
 
 @lru_cache(maxsize=1)
-def process_secrets(environment_key):
-    """The process's own secret values, longest first (cached per environment snapshot)."""
+def process_secrets():
+    """The process's own secret values, longest first: read once, as the environment does not
+    change under a running process (tests that change it call process_secrets.cache_clear())."""
     values = {os.environ.get(name, "") for name in SECRET_VARIABLES}
     for pair in os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", "").split(","):
         values.add(pair.partition("=")[2].strip())
@@ -43,15 +44,11 @@ def process_secrets(environment_key):
     return tuple(sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True))
 
 
-def _secrets():
-    return process_secrets(tuple(os.environ.get(name, "") for name in SECRET_VARIABLES))
-
-
 def scrub_text(text):
     """A string with secret-named pairs' values and the process's secrets redacted."""
     if not isinstance(text, str) or not text:
         return text
-    for secret in _secrets():
+    for secret in process_secrets():
         if secret in text:
             text = text.replace(secret, REDACTED)
 

@@ -20,7 +20,11 @@ def aws_client(service, region):
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=1, read_timeout=3, retries={"max_attempts": 1, "mode": "standard"}
+        connect_timeout=1,
+        read_timeout=3,
+        retries={"max_attempts": 1, "mode": "standard"},
+        # A batch holds thousands of events; the service validates them anyway.
+        parameter_validation=False,
     )
     return boto3.client(service, region_name=region, config=config)
 

@@ -177,18 +177,28 @@ class ScrubbingSpanExporter:
 
 
 def scrubbed(span):
-    """A copy of a finished span with scrubbed attributes and event attributes."""
+    """The span, or a copy with scrubbed attributes and event attributes where scrubbing
+    changes anything (most spans carry nothing to scrub and are not copied)."""
     from opentelemetry.sdk.trace import Event, ReadableSpan
 
     from observability.scrubbing import scrub
 
+    attributes = dict(span.attributes or {})
+    events = [(e, dict(e.attributes or {})) for e in span.events]
+    clean_attributes = scrub(attributes)
+    clean_events = [scrub(values) for _, values in events]
+    if clean_attributes == attributes and clean_events == [values for _, values in events]:
+        return span
     return ReadableSpan(
         name=span.name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
-        attributes=scrub(dict(span.attributes or {})),
-        events=[Event(e.name, scrub(dict(e.attributes or {})), e.timestamp) for e in span.events],
+        attributes=clean_attributes,
+        events=[
+            Event(e.name, clean, e.timestamp)
+            for (e, _), clean in zip(events, clean_events, strict=True)
+        ],
         links=span.links,
         kind=span.kind,
         status=span.status,

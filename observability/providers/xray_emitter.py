@@ -56,7 +56,8 @@ class BackgroundUDPEmitter(UDPEmitter):
         while True:
             entity = self.queue.get()
             try:
-                document = json.dumps(scrub(json.loads(entity.serialize())))
+                # What Entity.serialize() does, with the scrubbing in between.
+                document = json.dumps(scrub(entity.to_dict()), default=str)
                 self._send_data(f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{document}")
             except Exception:
                 problems.warn(

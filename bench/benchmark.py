@@ -1,0 +1,211 @@
+"""Telemetry overhead, measured as ratios in one run.
+
+Serves the app under gunicorn (one sync worker) on a seeded SQLite database and loads
+GET /api/activities/home with wrk in four scenarios, interleaved and repeated:
+
+  off         no provider on
+  on          all four on, every receiver up (OpenTelemetry samples every request)
+  refusing    all four on, every endpoint refusing connections
+  black-holed all four on, every endpoint taking connections and never answering
+
+It prints, per scenario, the median over rounds of req/s, p50, p99, CPU per request and the
+worker's peak memory, and the ratios against "off" and against "on".
+"""
+
+import argparse
+import contextlib
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cruddur.settings")
+
+from activities.tests.live_server import free_port  # noqa: E402
+from observability.tests.receivers import (  # noqa: E402
+    BlackHole,
+    MotoServer,
+    OtlpReceiver,
+    RollbarApi,
+    XRayDaemon,
+)
+
+PATH = "/api/activities/home"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def provider_environment(otlp, daemon, moto, rollbar):
+    return {
+        "OBSERVABILITY_PROVIDERS": "otel,xray,cloudwatch,rollbar",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
+        "HONEYCOMB_API_KEY": "bench-key-0123456789",
+        "AWS_XRAY_DAEMON_ADDRESS": daemon,
+        "AWS_XRAY_CENTRALIZED_SAMPLING": "false",
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": moto,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench-secret-0123456789",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "ROLLBAR_ACCESS_TOKEN": "bench-token-0123456789",
+        "ROLLBAR_ENDPOINT": rollbar,
+    }
+
+
+def worker_pid(master_pid):
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return int(children[0])
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def peak_rss_mb(pid):
+    match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def gunicorn(database_url, env):
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, **env}
+    command = [
+        sys.executable, "-m", "gunicorn", "cruddur.wsgi", "--bind", f"127.0.0.1:{port}",
+        "--workers", "1", "--worker-class", "sync", "--threads", "1", "--access-logfile", "-",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=PROJECT_DIR, env=environment,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not answers(url + PATH):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield url, worker_pid(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def wrk(url, seconds, connections):
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url + PATH],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+    def duration(label):
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non_200 = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": duration("50%"),
+        "p99": duration("99%"),
+        "bad": int(non_200.group(1)) if non_200 else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+def measure(url, pid, seconds, connections):
+    wrk(url, 2, connections)  # warm up
+    cpu_before = cpu_seconds(pid)
+    result = wrk(url, seconds, connections)
+    result["cpu_ms"] = (cpu_seconds(pid) - cpu_before) * 1000 / max(result["requests"], 1)
+    result["peak_mb"] = peak_rss_mb(pid)
+    return result
+
+
+def migrate(database_url):
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=PROJECT_DIR, check=True,
+        env={**os.environ, "DATABASE_URL": database_url}, capture_output=True,
+    )  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="load per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions")
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        migrate(database_url)
+        otlp = stack.enter_context(OtlpReceiver())
+        daemon = stack.enter_context(XRayDaemon())
+        moto = stack.enter_context(MotoServer())
+        rollbar = stack.enter_context(RollbarApi())
+        hole = stack.enter_context(BlackHole())
+        refused = f"127.0.0.1:{free_port()}"
+        scenarios = {
+            "off": {"OBSERVABILITY_PROVIDERS": ""},
+            "on": provider_environment(otlp.url, daemon.address, moto.url, rollbar.endpoint),
+            "refusing": provider_environment(
+                f"http://{refused}", refused, f"http://{refused}", f"http://{refused}/api/1/"
+            ),
+            "black-holed": provider_environment(
+                hole.url, hole.address, hole.url, f"{hole.url}/api/1/"
+            ),
+        }
+        results = {name: [] for name in scenarios}
+        for round_number in range(args.rounds):
+            order = list(scenarios)
+            order = order[round_number % len(order) :] + order[: round_number % len(order)]
+            for name in order:
+                with gunicorn(database_url, scenarios[name]) as (url, pid):
+                    results[name].append(measure(url, pid, args.seconds, args.connections))
+                print(
+                    f"round {round_number + 1} {name}: {results[name][-1]['rps']:.0f} req/s",
+                    flush=True,
+                )
+        report(results, args)
+
+
+def report(results, args):
+    def median(name, key):
+        return statistics.median(r[key] for r in results[name])
+
+    print(f"\nGET {PATH}, gunicorn 1 sync worker, wrk -c{args.connections}, "
+          f"{args.seconds}s x {args.rounds} rounds interleaved; medians")  # fmt: skip
+    header = f"{'scenario':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}"
+    header += f"{'peak MB':>9}{'non-200':>9}{'vs off':>8}{'vs on':>8}"
+    print(header)
+    for name in results:
+        rps = median(name, "rps")
+        bad = sum(r["bad"] + r["socket_errors"] for r in results[name])
+        print(
+            f"{name:<12}{rps:>9.0f}{median(name, 'p50'):>9.2f}{median(name, 'p99'):>9.2f}"
+            f"{median(name, 'cpu_ms'):>12.3f}{max(r['peak_mb'] for r in results[name]):>9.1f}"
+            f"{bad:>9}{rps / median('off', 'rps'):>8.2f}{rps / median('on', 'rps'):>8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
