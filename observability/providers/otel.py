@@ -1,11 +1,13 @@
 """OpenTelemetry: Django's instrumentation, spans exported over OTLP/HTTP (Honeycomb or any
 collector) by a batch processor in the background, or printed to the console."""
 
+import time
 from urllib.parse import urlsplit
 
 from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
+from observability.problems import problems
 from observability.providers.base import Provider
 
 EXPORTERS = ("otlp", "console")
@@ -52,7 +54,7 @@ class OpenTelemetryProvider(Provider):
         exporter = OTLPSpanExporter(
             endpoint=f"{self.endpoint()}/v1/traces", headers=self.headers(), timeout=EXPORT_TIMEOUT
         )
-        return ScrubbingSpanExporter(exporter)
+        return GuardedSpanExporter(exporter)
 
     def build_tracer_provider(self, processor):
         from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
@@ -160,14 +162,34 @@ class ResultRecordingExporter:
         return True
 
 
-class ScrubbingSpanExporter:
-    """Wraps an exporter: spans leave with their attributes scrubbed (observability.scrubbing)."""
+class GuardedSpanExporter:
+    """Wraps an exporter: spans leave scrubbed (observability.scrubbing), and after a failed
+    export the next batches are dropped at once, and counted, for BACK_OFF_SECONDS, so a
+    collector that is down costs no retries and never fills the span queue."""
+
+    BACK_OFF_SECONDS = 5.0
 
     def __init__(self, inner):
         self.inner = inner
+        self.retry_at = 0.0
+        self.dropped = 0
 
     def export(self, spans):
-        return self.inner.export([scrubbed(span) for span in spans])
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        if time.monotonic() < self.retry_at:
+            self.dropped += len(spans)
+            return SpanExportResult.FAILURE
+        result = self.inner.export([scrubbed(span) for span in spans])
+        if result != SpanExportResult.SUCCESS:
+            self.retry_at = time.monotonic() + self.BACK_OFF_SECONDS
+            self.dropped += len(spans)
+            problems.warn(
+                ("otel", "export"),
+                "observability: OpenTelemetry spans not accepted by %s; %d dropped so far",
+                getattr(self.inner, "_endpoint", "the exporter"), self.dropped,
+            )  # fmt: skip
+        return result
 
     def shutdown(self):
         self.inner.shutdown()
