@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -40,6 +41,16 @@ from observability.tests.receivers import (  # noqa: E402
 
 PATH = "/api/activities/home"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# With two or more cores, the worker gets one to itself; wrk and the receivers share another,
+# so the load and the receiving do not take the measured worker's CPU.
+WORKER_CPU, LOAD_CPU = 0, 1
+
+
+def pinned(cpu):
+    """A taskset prefix that runs a command on `cpu`, where there are cores and taskset."""
+    if (os.cpu_count() or 1) < 2 or not shutil.which("taskset"):
+        return []
+    return ["taskset", "-c", str(cpu)]
 
 
 def provider_environment(otlp, daemon, moto, rollbar):
@@ -87,7 +98,8 @@ def gunicorn(database_url, env):
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, **env}
     command = [
-        sys.executable, "-m", "gunicorn", "cruddur.wsgi", "--bind", f"127.0.0.1:{port}",
+        *pinned(WORKER_CPU), sys.executable, "-m", "gunicorn", "cruddur.wsgi",
+        "--bind", f"127.0.0.1:{port}",
         "--workers", "1", "--worker-class", "sync", "--threads", "1", "--access-logfile", "-",
     ]  # fmt: skip
     process = subprocess.Popen(
@@ -109,7 +121,8 @@ def gunicorn(database_url, env):
 
 def wrk(url, seconds, connections):
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url + PATH],
+        [*pinned(LOAD_CPU), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+         url + PATH],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
 
@@ -148,6 +161,8 @@ def migrate(database_url):
 
 
 def main():
+    if pinned(LOAD_CPU):
+        os.sched_setaffinity(0, {LOAD_CPU})  # this process runs the receivers
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="load per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions")
