@@ -80,15 +80,24 @@ class SdkLogFilter(logging.Filter):
 
 
 class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
-    """watchtower's handler with a bounded queue per stream (it counts what it drops) and a
-    short wait for delivery at shutdown."""
+    """watchtower's handler (its formatting, streams, sequence tokens and retries), with its
+    per-stream queue and thread, woken for every record, replaced by observability's background
+    sender: bounded (it counts what it drops), woken every send_interval seconds, and given a short
+    wait for delivery at shutdown."""
 
     FLUSH_TIMEOUT = 1
 
     def __init__(self, *args, max_queued=MAX_QUEUED_LOG_EVENTS, **kwargs):
-        self.max_queued = max_queued
-        self.dropped = 0
+        from observability.background import BackgroundSender
+
         super().__init__(*args, **kwargs)
+        self.sender = BackgroundSender(
+            "CloudWatch Logs", self.send_batch, max_queued, self.send_interval, batched=True
+        )
+
+    @property
+    def dropped(self):
+        return self.sender.dropped
 
     def _get_stream_name(self, message):
         """The stream's name, worked out once per process when it names no per-record field
@@ -103,18 +112,45 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         return cached[key]
 
     def emit(self, message):
-        stream = self.queues.get(self._get_stream_name(message)) if self.use_queues else None
-        if stream is not None and stream.qsize() >= self.max_queued:
-            self.dropped += 1
-            from observability.problems import problems
-
-            problems.warn(
-                ("cloudwatch", "queue-full"),
-                "observability: CloudWatch Logs is not keeping up; %d log events dropped so far",
-                self.dropped,
-            )
+        if self.creating_log_stream or self.shutting_down or message.getMessage() == "":
             return
-        super().emit(message)
+        try:
+            stream_name = self._get_stream_name(message)
+            event = {"timestamp": int(message.created * 1000), "message": self.format(message)}
+            max_body = self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE
+            if self._size(event) > max_body:
+                event = self._truncate(event, max_body)
+            self.sender.put((stream_name, event))
+        except Exception:
+            self.handleError(message)
+
+    def send_batch(self, items):
+        """Sends buffered events: per stream, in batches within CloudWatch's count and size."""
+        streams = {}
+        for stream_name, event in items:
+            streams.setdefault(stream_name, []).append(event)
+        for stream_name, events in streams.items():
+            self.sequence_tokens.setdefault(stream_name, None)
+            batch, size = [], 0
+            for event in events:
+                event_size = self._size(event)
+                if batch and (
+                    len(batch) >= self.max_batch_count or size + event_size > self.max_batch_size
+                ):
+                    self._submit_batch(batch, stream_name)
+                    batch, size = [], 0
+                batch.append(event)
+                size += event_size
+            self._submit_batch(batch, stream_name)
+
+    def flush(self):
+        self.sender.flush(self.FLUSH_TIMEOUT)
+
+    def close(self):
+        if not self.shutting_down:
+            self.flush()
+            self.shutting_down = True
+        logging.Handler.close(self)
 
     def ensure_log_group_in_background(self):
         """Create the log group if missing, off the start-up path: a slow or unreachable

@@ -39,3 +39,29 @@ def test_a_failed_send_is_logged_and_the_next_item_still_goes(caplog):
         sender.flush(5)
     assert sent == ["good"]
     assert any("test-failing" in record.getMessage() for record in caplog.records)
+
+
+def test_items_wait_for_the_interval_and_leave_together():
+    batches = []
+    sender = BackgroundSender("test-batched", batches.append, max_queued=100, interval=60,
+                              batched=True)  # fmt: skip
+    for i in range(50):
+        sender.put(i)
+    # No item wakes the thread: within the interval, nothing has been sent.
+    threading.Event().wait(0.3)
+    assert batches == []
+    sender.flush(5)
+    assert batches == [list(range(50))]
+    assert not sender.pending()
+
+
+def test_items_leave_on_their_own_after_the_interval():
+    sent = []
+    sender = BackgroundSender("test-interval", sent.append, max_queued=10, interval=0.05)
+    sender.put("a")
+    sender.put("b")
+    for _ in range(200):
+        if sent == ["a", "b"]:
+            break
+        threading.Event().wait(0.01)
+    assert sent == ["a", "b"]

@@ -56,3 +56,33 @@ def test_log_group_comes_from_cloudwatch_log_group(moto, provider_env, serve):
         assert wait_for(
             lambda: any(m.endswith("HomeActivities") for m in moto.log_messages("cruddur-staging"))
         )
+
+
+def test_events_are_buffered_and_sent_in_batches_within_cloudwatch_limits(moto):
+    import logging
+
+    from observability.logging import CloudWatchLogHandler
+
+    client = moto.logs_client()
+    calls = []  # accepted PutLogEvents calls (the first one meets no stream, creates it, retries)
+    client.meta.events.register(
+        "after-call.cloudwatch-logs.PutLogEvents",
+        lambda http_response, **kwargs: calls.append(http_response.status_code == 200),
+    )
+    handler = CloudWatchLogHandler(
+        log_group_name="batching", log_stream_name="stream", boto3_client=client,
+        send_interval=60, max_batch_count=4, create_log_group=True,
+    )  # fmt: skip
+    logger = logging.getLogger("observability.tests.batching")
+    logger.addHandler(handler)
+    try:
+        for i in range(10):
+            logger.warning("event %d", i)
+        # Nothing leaves per record: the sender wakes on its interval (60 s here) or a flush.
+        assert moto.log_messages("batching") == []
+        handler.flush()
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert moto.log_messages("batching") == [f"event {i}" for i in range(10)]
+    assert calls.count(True) == 3  # 4 + 4 + 2: max_batch_count respected
