@@ -12,6 +12,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
 accesslog = "-"
+# gunicorn's largest request line (it answers longer ones itself, in HTML). The longest search
+# (280 characters of 4 UTF-8 bytes each, percent-encoded: 3,360 bytes) and its paging fit.
+limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The access log passes the same scrubbing as all telemetry (no secrets from query strings).
 logger_class = "observability.gunicorn.ScrubbingLogger"

@@ -37,6 +37,14 @@ class InvalidCursor(exceptions.APIException):
     default_code = "invalid_cursor"
 
 
+class InvalidPageSize(exceptions.APIException):
+    """The `page_size` query parameter is not a positive integer."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "page_size must be a positive integer."
+    default_code = "invalid_page_size"
+
+
 class ActivityNotFound(exceptions.NotFound):
     """No activity has that uuid (or the uuid is malformed)."""
 

@@ -1,11 +1,23 @@
 """The Cruddur API's paths, exactly as the contract spells them (no trailing slashes)."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from activities.views import activities, messages, root
 
 urlpatterns = [
     path("api", root.ApiRootView.as_view(), name="api-root"),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/schema/swagger-ui",
+        SpectacularSwaggerView.as_view(url_name="schema"),
+        name="swagger-ui",
+    ),
+    path(
+        "api/schema/redoc",
+        SpectacularRedocView.as_view(url_name="schema", template_name="activities/redoc.html"),
+        name="redoc",
+    ),
     path("api/health-check", root.HealthCheckView.as_view(), name="health-check"),
     path("api/activities", activities.ActivitiesView.as_view(), name="activities"),
     path("api/activities/home", activities.HomeFeedView.as_view(), name="home-feed"),

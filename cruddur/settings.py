@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cruddur",
     "activities",
     "observability",
@@ -182,6 +184,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "activities.pagination.LinkHeaderCursorPagination",
     "PAGE_SIZE": int(os.environ.get("CRUDDUR_PAGE_SIZE", "20")),
     "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI schema at /api/schema; Swagger UI and ReDoc serve their assets from the sidecar
+# package (through WhiteNoise), so the pages work with no internet.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cruddur API",
+    "DESCRIPTION": (
+        "The social-feed API of the AWS Cloud Project Bootcamp. Errors answer a JSON array of "
+        'snake_case codes; lists page with a `Link` header (`rel="next"`).'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "activities.schema.unbounded_response_messages",
+        "cruddur.schema.rollbar_test_path",
+    ],
 }
 
 CRUDDUR = {

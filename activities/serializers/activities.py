@@ -31,8 +31,10 @@ class ReplySerializer(RequestSerializer, serializers.ModelSerializer):
     display_name = serializers.CharField(source="user.display_name", read_only=True)
     handle = serializers.CharField(source="user.handle", read_only=True)
     created_at = IsoDateTimeField(read_only=True)
-    expires_at = IsoDateTimeField(read_only=True)
-    reply_to_activity_uuid = serializers.UUIDField(source="reply_to_id", read_only=True)
+    expires_at = IsoDateTimeField(read_only=True, allow_null=True)  # null for a reply
+    reply_to_activity_uuid = serializers.UUIDField(
+        source="reply_to_id", read_only=True, allow_null=True
+    )  # null for a top-level activity
 
     class Meta:
         model = Activity
@@ -85,6 +87,7 @@ class ActivitySerializer(ReplySerializer):
 class SearchSerializer(RequestSerializer):
     """The query of the search endpoint."""
 
+    # As long as an activity's message; the longest URL it makes fits gunicorn's request line.
     term = TextField(
-        max_length=ReplySerializer.MAX_CHARS, error_messages=error_codes("search_term")
+        max_length=ActivitySerializer.MAX_CHARS, error_messages=error_codes("search_term")
     )

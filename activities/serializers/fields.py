@@ -27,13 +27,28 @@ def error_codes(prefix, **overrides):
     return messages
 
 
+# What str.strip() removes, so "blank" means the same to the schema as to the serializer.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Text as TextField accepts it: at least one character that is not whitespace, and no NUL.
+TEXT_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$"
+
+
 class TextField(serializers.CharField):
-    """A CharField that accepts text only: no numbers, booleans or lists, and no NUL characters."""
+    """A CharField that accepts text only: no numbers, booleans or lists, no NUL characters and
+    no lone surrogates (which no database can store)."""
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or "\x00" in data:
+        if not isinstance(data, str) or "\x00" in data or not is_encodable(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+def is_encodable(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class IsoDateTimeField(serializers.DateTimeField):

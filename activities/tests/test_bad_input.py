@@ -188,10 +188,18 @@ def test_bad_cursor_is_400(api, query):
     assert (response.status_code, response.json()) == (400, ["invalid_cursor"])
 
 
-@pytest.mark.parametrize("page_size", ["0", "-1", "abc", "1e9", "99999999999999999999"])
-def test_bad_page_size_falls_back_to_the_default(api, page_size):
+@pytest.mark.parametrize("page_size", ["0", "000", "-1", "abc", "1e9", "1.5", "", " 5", "null"])
+def test_a_page_size_that_is_no_positive_integer_is_400(api, page_size):
+    response = api.get("/api/activities/home", {"page_size": page_size})
+    assert (response.status_code, response.json()) == (400, ["invalid_page_size"])
+
+
+@pytest.mark.parametrize("page_size", ["99999999999999999999", "9" * 5000])
+def test_a_huge_page_size_answers_the_maximum(api, settings, page_size):
+    settings.CRUDDUR = {**settings.CRUDDUR, "MAX_PAGE_SIZE": 2}
     response = api.get("/api/activities/home", {"page_size": page_size})
     assert response.status_code == 200
+    assert len(response.json()) == 2
 
 
 def test_search_term_with_nul_is_422(api):

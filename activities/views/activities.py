@@ -5,11 +5,22 @@ import uuid
 
 from aws_xray_sdk.core import xray_recorder
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
 from opentelemetry import trace
 from rest_framework import generics
 
 from activities.exceptions import ActivityNotFound, UserNotFound
 from activities.models import Activity, User
+from activities.schema import (
+    ACTIVITY_NOT_FOUND,
+    ACTIVITY_UUID,
+    HANDLE,
+    USER_NOT_FOUND,
+    errors,
+    example,
+    reading,
+    writing,
+)
 from activities.serializers.activities import ActivitySerializer, ReplySerializer, SearchSerializer
 from activities.views.base import ContractMixin, CreateMixin
 
@@ -29,6 +40,16 @@ def find_activity(value, queryset=Activity.objects):
     return activity
 
 
+MESSAGE_CODES = ("message_blank", "message_exceed_max_chars", "message_invalid")
+ACTIVITY_INVALID = errors("A field is missing or invalid", *MESSAGE_CODES, "ttl_blank")
+REPLY_INVALID = errors("The message is missing or invalid", *MESSAGE_CODES)
+SEARCH_INVALID = errors(
+    "The term is missing or invalid",
+    "search_term_blank", "search_term_exceed_max_chars", "search_term_invalid",
+)  # fmt: skip
+
+
+@extend_schema_view(get=reading(ActivitySerializer(many=True), paged=True))
 class HomeFeedView(ContractMixin, generics.ListAPIView):
     """Top-level activities of everyone, newest first, each with its replies."""
 
@@ -46,6 +67,15 @@ class HomeFeedView(ContractMixin, generics.ListAPIView):
         return response
 
 
+@extend_schema_view(
+    get=reading(ActivitySerializer(many=True), paged=True),
+    post=writing(
+        ActivitySerializer,
+        ActivitySerializer,
+        invalid=ACTIVITY_INVALID,
+        examples=example({"message": "Cloud is very fun!", "ttl": "7-days"}),
+    ),
+)
 class ActivitiesView(CreateMixin, HomeFeedView):
     """POST a new activity as the acting user; GET lists the same as the home feed."""
 
@@ -53,6 +83,7 @@ class ActivitiesView(CreateMixin, HomeFeedView):
         serializer.save(user=User.objects.acting())
 
 
+@extend_schema_view(get=reading(ActivitySerializer(many=True), paged=True))
 class NotificationsFeedView(ContractMixin, generics.ListAPIView):
     """Replies by others to the acting user's activities, newest first."""
 
@@ -63,6 +94,11 @@ class NotificationsFeedView(ContractMixin, generics.ListAPIView):
         return Activity.objects.filter(reply_to__user=user).exclude(user=user).with_replies()
 
 
+@extend_schema_view(
+    get=reading(
+        ActivitySerializer(many=True), paged=True, not_found=USER_NOT_FOUND, parameters=[HANDLE]
+    )
+)
 class UserFeedView(ContractMixin, generics.ListAPIView):
     """One user's top-level activities, newest first."""
 
@@ -84,6 +120,14 @@ class UserFeedView(ContractMixin, generics.ListAPIView):
         return response
 
 
+@extend_schema_view(
+    get=reading(
+        ActivitySerializer(many=True),
+        paged=True,
+        invalid=SEARCH_INVALID,
+        parameters=[SearchSerializer],
+    )
+)
 class SearchView(ContractMixin, generics.ListAPIView):
     """Activities whose message contains `term`, case-insensitively, newest first."""
 
@@ -96,6 +140,9 @@ class SearchView(ContractMixin, generics.ListAPIView):
         return Activity.objects.filter(message__icontains=term).with_replies()
 
 
+@extend_schema_view(
+    get=reading(ActivitySerializer, not_found=ACTIVITY_NOT_FOUND, parameters=[ACTIVITY_UUID])
+)
 class ActivityDetailView(ContractMixin, generics.RetrieveAPIView):
     """One activity with its replies."""
 
@@ -105,6 +152,16 @@ class ActivityDetailView(ContractMixin, generics.RetrieveAPIView):
         return find_activity(self.kwargs["activity_uuid"], Activity.objects.with_replies())
 
 
+@extend_schema_view(
+    get=reading(
+        ReplySerializer(many=True), paged=True, not_found=ACTIVITY_NOT_FOUND,
+        parameters=[ACTIVITY_UUID],
+    ),
+    post=writing(
+        ReplySerializer, ReplySerializer, invalid=REPLY_INVALID, not_found=ACTIVITY_NOT_FOUND,
+        parameters=[ACTIVITY_UUID], examples=example({"message": "This post has no honor!"}),
+    ),
+)  # fmt: skip
 class RepliesView(CreateMixin, ContractMixin, generics.ListAPIView):
     """POST a reply to an activity as the acting user; GET lists its replies, oldest first."""
 

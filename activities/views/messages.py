@@ -1,13 +1,22 @@
 """The message endpoints: the acting user's conversations, one conversation, sending a message."""
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import generics
 
 from activities.exceptions import UserNotFound
 from activities.models import Message, MessageGroup, User
+from activities.schema import HANDLE, USER_NOT_FOUND, errors, example, reading, writing
 from activities.serializers.messages import MessageGroupSerializer, MessageSerializer
 from activities.views.base import ContractMixin, CreateMixin
 
+MESSAGE_INVALID = errors(
+    "A field is missing or invalid",
+    "message_blank", "message_exceed_max_chars", "message_invalid",
+    "user_reciever_handle_blank", "user_reciever_handle_invalid",
+)  # fmt: skip
 
+
+@extend_schema_view(get=reading(MessageGroupSerializer(many=True), paged=True))
 class MessageGroupsView(ContractMixin, generics.ListAPIView):
     """The acting user's conversations, the latest first."""
 
@@ -18,6 +27,16 @@ class MessageGroupsView(ContractMixin, generics.ListAPIView):
         return MessageGroup.objects.inbox_of(User.objects.acting())
 
 
+@extend_schema_view(
+    get=reading(MessageGroupSerializer(many=True), paged=True),
+    post=writing(
+        MessageSerializer,
+        MessageSerializer,
+        invalid=MESSAGE_INVALID,
+        not_found=USER_NOT_FOUND,
+        examples=example({"message": "Cloud is fun!", "user_receiver_handle": "worf"}),
+    ),
+)
 class MessagesView(CreateMixin, MessageGroupsView):
     """POST a message from the acting user; GET lists the conversations, as /api/message_groups."""
 
@@ -28,6 +47,11 @@ class MessagesView(CreateMixin, MessageGroupsView):
         serializer.save(user=User.objects.acting())
 
 
+@extend_schema_view(
+    get=reading(
+        MessageSerializer(many=True), paged=True, not_found=USER_NOT_FOUND, parameters=[HANDLE]
+    )
+)
 class ConversationView(ContractMixin, generics.ListAPIView):
     """The messages between the acting user and another user, oldest first."""
 
