@@ -51,3 +51,13 @@ def test_client_errors_are_not_reported(rollbar_api, provider_env, serve):
         wait_for(rollbar_api.items)
         wait_for(lambda: len(rollbar_api.items()) > 1, timeout=1)
     assert [item["data"]["level"] for item in rollbar_api.items()] == ["warning"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "trace", "query"])
+def test_rollbar_test_page_answers_only_get(method):
+    from django.test import Client
+
+    # CSRF checks on, as in a real server: a POST without a token still gets 405, not 403.
+    response = Client(enforce_csrf_checks=True).generic(method.upper(), "/rollbar/test")
+    assert (response.status_code, response.json()) == (405, ["method_not_allowed"])
+    assert response["Allow"] == "GET, HEAD"
