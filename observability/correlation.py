@@ -7,6 +7,7 @@ keeps the ids where logging and Rollbar find them, and answers them in `X-Amzn-T
 """
 
 import contextvars
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class TraceIds:
     parent_id: str | None = None
     sampled: bool | None = None
 
-    @property
+    @functools.cached_property  # read by every log line of the request
     def xray_trace_id(self):
         return to_xray(self.trace_id)
 
@@ -58,6 +59,8 @@ def from_xray(root):
 
 def parse_xray_header(value):
     """Root, Parent and Sampled of an X-Amzn-Trace-Id header value."""
+    if not value:
+        return None, None, None
     fields = dict(part.strip().split("=", 1) for part in (value or "").split(";") if "=" in part)
     sampled = {"1": True, "0": False}.get(fields.get("Sampled"))
     return from_xray(fields.get("Root")), fields.get("Parent"), sampled

@@ -209,7 +209,9 @@ def scrubbed(span):
     events = [(e, dict(e.attributes or {})) for e in span.events]
     clean_attributes = scrub(attributes)
     clean_events = [scrub(values) for _, values in events]
-    if clean_attributes == attributes and clean_events == [values for _, values in events]:
+    if clean_attributes is attributes and all(
+        clean is values for (_, values), clean in zip(events, clean_events, strict=True)
+    ):
         return span
     return ReadableSpan(
         name=span.name,

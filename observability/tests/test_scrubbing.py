@@ -5,7 +5,7 @@ are searched for in every byte that reached every receiver."""
 import pytest
 import requests
 
-from observability.scrubbing import REDACTED, scrub, scrub_text
+from observability.scrubbing import REDACTED, is_sensitive, scrub, scrub_text
 from observability.tests.receivers import wait_for
 
 pytestmark = pytest.mark.server
@@ -105,3 +105,38 @@ def test_scrub_structures():
         "headers": {"Authorization": REDACTED, "Accept": "json"},
         "list": [{"api_key": REDACTED}],
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "sensitive"),
+    [
+        ("Authorization", True),
+        ("X-HONEYCOMB-TEAM", True),
+        ("Api-Key", True),
+        ("sess\u0130on", True),  # capital dotted I
+        ("sess\u0131on", True),  # dotless i
+        ("\u017fe\u017f\u017fion", True),  # long s
+        ("to\u212aen", True),  # Kelvin sign
+        ("theme", False),
+    ],
+)
+def test_names_read_as_an_ignorecase_search_would(name, sensitive):
+    # Lower-cased text is searched case-sensitively (faster), with the letters an IGNORECASE
+    # search took for ASCII ones folded in.
+    assert is_sensitive(name) is sensitive
+    value = REDACTED if sensitive else "v1"
+    assert scrub_text(f"/a?{name}=v1&b=2") == f"/a?{name}={value}&b=2"
+
+
+def test_clean_values_come_back_as_they_are_and_inputs_stay_untouched():
+    clean = {"http.url": "/api/activities/home?page_size=3", "tags": ["a", {"b": 1}], "n": 2}
+    assert scrub(clean) is clean
+    dirty = {"keep": {"same": "x"}, "inner": {"token": "t"}, "list": ("a", "password=p")}
+    result = scrub(dirty)
+    assert result == {
+        "keep": {"same": "x"},
+        "inner": {"token": REDACTED},
+        "list": ("a", f"password={REDACTED}"),
+    }
+    assert result["keep"] is dirty["keep"]
+    assert dirty == {"keep": {"same": "x"}, "inner": {"token": "t"}, "list": ("a", "password=p")}
