@@ -58,7 +58,13 @@ def request(application):
 
 
 def flush():
+    import threading
+
     from opentelemetry import trace
+
+    for thread in threading.enumerate():
+        if thread.name == "cloudwatch-log-group":  # started once, with the handler
+            thread.join(timeout=60)
 
     provider = trace.get_tracer_provider()
     if hasattr(provider, "force_flush"):
