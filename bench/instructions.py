@@ -30,15 +30,20 @@ from bench.benchmark import migrate, receivers  # noqa: E402
 SCENARIOS = ("off", "on")
 
 
-def instructions(environment, requests, workdir):
-    """Instructions the process executed for start-up, warm-up and `requests` requests."""
-    output = Path(workdir) / f"callgrind.{requests}.{os.urandom(4).hex()}.out"
+def run_loop(environment, *arguments, under=()):
+    """bench/wsgi_loop.py with `arguments`, prefixed by the `under` command (valgrind)."""
     subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={output}",
-         sys.executable, str(PROJECT_DIR / "bench" / "wsgi_loop.py"), "--requests", str(requests)],
+        [*under, sys.executable, str(PROJECT_DIR / "bench" / "wsgi_loop.py"), *arguments],
         cwd=PROJECT_DIR, env=environment, check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+def instructions(environment, requests, workdir):
+    """Instructions the process executed for start-up, warm-up and `requests` requests."""
+    output = Path(workdir) / f"callgrind.{requests}.{os.urandom(4).hex()}.out"
+    callgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={output}")
+    run_loop(environment, "--requests", str(requests), under=callgrind)
     totals = re.search(r"^(?:summary|totals): (\d+)", output.read_text(), re.M)
     return int(totals.group(1))
 
@@ -49,12 +54,7 @@ def per_request(environment, requests, workdir):
     A run outside valgrind goes first, so that what a process does once per backend (creating
     the CloudWatch log group) is done: otherwise the two counted runs race to do it, and the
     one that finds it done takes another path, which moved the figure by 2%."""
-    subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "bench" / "wsgi_loop.py"), "--warm-up", "1",
-         "--requests", "0"],
-        cwd=PROJECT_DIR, env=environment, check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    run_loop(environment, "--warm-up", "1", "--requests", "0")
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         base = pool.submit(instructions, environment, 0, workdir)
         loaded = pool.submit(instructions, environment, requests, workdir)

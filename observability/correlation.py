@@ -61,7 +61,7 @@ def parse_xray_header(value):
     """Root, Parent and Sampled of an X-Amzn-Trace-Id header value."""
     if not value:
         return None, None, None
-    fields = dict(part.strip().split("=", 1) for part in (value or "").split(";") if "=" in part)
+    fields = dict(part.strip().split("=", 1) for part in value.split(";") if "=" in part)
     sampled = {"1": True, "0": False}.get(fields.get("Sampled"))
     return from_xray(fields.get("Root")), fields.get("Parent"), sampled
 
