@@ -147,7 +147,6 @@ def wrk(url, seconds, connections):
 
 
 def measure(url, pid, seconds, connections):
-    wrk(url, 2, connections)  # warm up
     cpu_before = cpu_seconds(pid)
     result = wrk(url, seconds, connections)
     result["cpu_ms"] = (cpu_seconds(pid) - cpu_before) * 1000 / max(result["requests"], 1)
@@ -208,8 +207,8 @@ def main():
     if pinned(LOAD_CPU):
         os.sched_setaffinity(0, {LOAD_CPU})  # this process, and the receivers' after it
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="load per measurement")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved repetitions")
+    parser.add_argument("--seconds", type=int, default=3, help="load per scenario and round")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved repetitions")
     parser.add_argument("--connections", type=int, default=4)
     args = parser.parse_args()
 
@@ -218,22 +217,31 @@ def main():
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         migrate(database_url)
         scenarios = stack.enter_context(receivers())
+        # One server per scenario, all up for the whole run: a round is a few seconds of each,
+        # back to back, so each round's ratios see the machine at one speed.
+        servers = {
+            name: stack.enter_context(gunicorn(database_url, env))
+            for name, env in scenarios.items()
+        }
+        for url, _ in servers.values():
+            wrk(url, 2, args.connections)  # warm up
         results = {name: [] for name in scenarios}
         for round_number in range(args.rounds):
             order = list(scenarios)
             order = order[round_number % len(order) :] + order[: round_number % len(order)]
             for name in order:
-                with gunicorn(database_url, scenarios[name]) as (url, pid):
-                    results[name].append(measure(url, pid, args.seconds, args.connections))
-                print(
-                    f"round {round_number + 1} {name}: {results[name][-1]['rps']:.0f} req/s",
-                    flush=True,
-                )
+                results[name].append(measure(*servers[name], args.seconds, args.connections))
+            print(
+                f"round {round_number + 1}: "
+                + ", ".join(f"{name} {results[name][-1]['rps']:.0f}" for name in scenarios)
+                + " req/s",
+                flush=True,
+            )
         report(results, args)
 
 
 def paired_ratios(results, name, base, key="rps"):
-    """`name` against `base`, round by round: the four scenarios of a round run within a minute
+    """`name` against `base`, round by round: the four scenarios of a round run within seconds
     of each other, so each ratio sees the machine at one speed, however it drifts between rounds."""
     return [r[key] / b[key] for r, b in zip(results[name], results[base], strict=True)]
 
@@ -244,7 +252,8 @@ def report(results, args):
 
     print(
         f"\nGET {PATH}, gunicorn 1 sync worker, wrk -c{args.connections}, "
-        f"{args.seconds}s x {args.rounds} rounds interleaved; medians, ratios paired by round"
+        f"{args.seconds}s x {args.rounds} rounds interleaved, one server per scenario; medians, "
+        "ratios paired by round"
     )
     header = f"{'scenario':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}"
     header += f"{'peak MB':>9}{'non-200':>9}{'vs off':>8}{'vs on':>8}"
