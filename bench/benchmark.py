@@ -43,8 +43,8 @@ from observability.tests.receivers import (  # noqa: E402
 
 PATH = "/api/activities/home"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-# With two or more cores, the worker gets one to itself; wrk and the receivers share another,
-# so the load and the receiving do not take the measured worker's CPU.
+# With two or more cores, the workers get one (only the one under load is busy); wrk and the
+# receivers share another, so the load and the receiving do not take the measured worker's CPU.
 WORKER_CPU, LOAD_CPU = 0, 1
 
 
@@ -96,29 +96,33 @@ def answers(url):
 
 
 @contextlib.contextmanager
-def gunicorn(database_url, env):
-    port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, **env}
+def gunicorns(database_url, scenarios):
+    """One gunicorn per scenario, started together; yields {name: (url, worker pid)}."""
     command = [
         *pinned(WORKER_CPU), sys.executable, "-m", "gunicorn", "cruddur.wsgi",
-        "--bind", f"127.0.0.1:{port}",
         "--workers", "1", "--worker-class", "sync", "--threads", "1", "--access-logfile", "-",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=PROJECT_DIR, env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    processes = {}
     try:
+        for name, env in scenarios.items():
+            url = f"http://127.0.0.1:{free_port()}"
+            processes[name] = url, subprocess.Popen(
+                [*command, "--bind", url.removeprefix("http://")], cwd=PROJECT_DIR,
+                env={**os.environ, "DATABASE_URL": database_url, **env},
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         deadline = time.monotonic() + 60
-        while not answers(url + PATH):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
-        yield url, worker_pid(process.pid)
+        for url, process in processes.values():
+            while not answers(url + PATH):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start")
+                time.sleep(0.2)
+        yield {name: (url, worker_pid(process.pid)) for name, (url, process) in processes.items()}
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        for _, process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        for _, process in processes.values():
+            process.wait(timeout=30)
 
 
 def wrk(url, seconds, connections):
@@ -217,20 +221,19 @@ def main():
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         migrate(database_url)
         scenarios = stack.enter_context(receivers())
-        # One server per scenario, all up for the whole run: a round is a few seconds of each,
-        # back to back, so each round's ratios see the machine at one speed.
-        servers = {
-            name: stack.enter_context(gunicorn(database_url, env))
-            for name, env in scenarios.items()
-        }
-        for url, _ in servers.values():
-            wrk(url, 2, args.connections)  # warm up
         results = {name: [] for name in scenarios}
         for round_number in range(args.rounds):
-            order = list(scenarios)
-            order = order[round_number % len(order) :] + order[: round_number % len(order)]
-            for name in order:
-                results[name].append(measure(*servers[name], args.seconds, args.connections))
+            # Fresh servers, one per scenario, for each round. Two processes of the same code can
+            # keep different speeds for their whole life (three "off" servers of one run differed
+            # by up to 12% in CPU per request over ten rounds); rounds average that out only if
+            # each round has processes of its own.
+            with gunicorns(database_url, scenarios) as servers:
+                for url, _ in servers.values():
+                    wrk(url, 2, args.connections)  # warm up
+                order = list(scenarios)
+                order = order[round_number % len(order) :] + order[: round_number % len(order)]
+                for name in order:
+                    results[name].append(measure(*servers[name], args.seconds, args.connections))
             print(
                 f"round {round_number + 1}: "
                 + ", ".join(f"{name} {results[name][-1]['rps']:.0f}" for name in scenarios)
@@ -252,7 +255,7 @@ def report(results, args):
 
     print(
         f"\nGET {PATH}, gunicorn 1 sync worker, wrk -c{args.connections}, "
-        f"{args.seconds}s x {args.rounds} rounds interleaved, one server per scenario; medians, "
+        f"{args.seconds}s x {args.rounds} rounds interleaved, fresh servers each round; medians, "
         "ratios paired by round"
     )
     header = f"{'scenario':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}"
