@@ -6,14 +6,12 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from bench.benchmark import receivers
+from bench.benchmark import PROJECT_DIR, migrate, receivers
 from bench.instructions import run_loop
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCENARIOS = ("off", "on", "refusing", "black-holed")
 
 pytestmark = pytest.mark.server
@@ -59,8 +57,6 @@ def test_one_round_of_every_scenario_prints_the_table(wrk):
 def test_instruction_loop_answers_and_sends_everything(scenario, tmp_path):
     """bench/wsgi_loop.py, outside valgrind: it exits non-zero on an answer other than 200, or
     when a sender still holds or has dropped telemetry after the final flush."""
-    from bench.benchmark import migrate
-
     database_url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
     migrate(database_url)
     with receivers() as scenarios:
