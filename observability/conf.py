@@ -27,6 +27,8 @@ DEFAULTS = {
         "honeycomb_api_key": None,
         "honeycomb_team": None,
         "honeycomb_environment": None,
+        # The fraction of new traces sampled, as OTEL_TRACES_SAMPLER_ARG; None samples every one.
+        "sampler_ratio": None,
     },
     "xray": {
         "daemon_address": "127.0.0.1:2000",
@@ -42,6 +44,7 @@ DEFAULTS = {
         "region": None,
         # Each process writes to a stream of its own.
         "log_stream": "{service}/{machine_name}/{process_id}",
+        # Seconds between batches: a positive number, or its text (CLOUDWATCH_SEND_INTERVAL).
         "send_interval": 5,
     },
     "rollbar": {

@@ -8,15 +8,15 @@ keeps the ids where logging and Rollbar find them, and answers them in `X-Amzn-T
 
 import contextvars
 import functools
-import re
 import threading
 from dataclasses import dataclass
 
 from opentelemetry import trace
 
+from observability.trace_ids import parse_traceparent, parse_xray_header, to_xray
+
 XRAY_HEADER = "X-Amzn-Trace-Id"
 XRAY_META = "HTTP_X_AMZN_TRACE_ID"
-TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
 @dataclass(frozen=True)
@@ -46,26 +46,6 @@ current_trace = contextvars.ContextVar("observability_trace", default=None)
 last_trace = threading.local()
 
 
-def to_xray(trace_id):
-    """`5f7a...` (32 hex digits) as X-Ray writes it: `1-5f7a1234-...` (time, then 24 digits)."""
-    return f"1-{trace_id[:8]}-{trace_id[8:]}"
-
-
-def from_xray(root):
-    """The 32-hex-digit form of an X-Ray root id, or None when it is not one."""
-    match = re.fullmatch(r"1-([0-9a-f]{8})-([0-9a-f]{24})", root or "")
-    return match.group(1) + match.group(2) if match else None
-
-
-def parse_xray_header(value):
-    """Root, Parent and Sampled of an X-Amzn-Trace-Id header value."""
-    if not value:
-        return None, None, None
-    fields = dict(part.strip().split("=", 1) for part in value.split(";") if "=" in part)
-    sampled = {"1": True, "0": False}.get(fields.get("Sampled"))
-    return from_xray(fields.get("Root")), fields.get("Parent"), sampled
-
-
 def otel_trace():
     """The trace of the current OpenTelemetry span, when there is a valid one."""
     span = trace.get_current_span()
@@ -85,9 +65,9 @@ def incoming_trace(meta):
     trace_id, parent_id, sampled = parse_xray_header(meta.get(XRAY_META))
     if trace_id:
         return TraceIds(trace_id, parent_id, sampled)
-    match = TRACEPARENT.match(meta.get("HTTP_TRACEPARENT", ""))
-    if match and int(match.group(1), 16) and int(match.group(2), 16):
-        return TraceIds(match.group(1), match.group(2), bool(int(match.group(3), 16) & 1))
+    traceparent = parse_traceparent(meta.get("HTTP_TRACEPARENT"))
+    if traceparent:
+        return TraceIds(*traceparent)
     from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 
     return TraceIds(f"{AwsXRayIdGenerator().generate_trace_id():032x}")

@@ -186,7 +186,7 @@ def cloudwatch_handler():
             log_group_name=options["log_group"],
             log_stream_name=options["log_stream"].replace("{service}", conf.service_name),
             boto3_client=aws_client("logs", provider.region()),
-            send_interval=options["send_interval"],
+            send_interval=provider.send_interval(),
             create_log_group=False,
         )
         handler.ensure_log_group_in_background()

@@ -6,10 +6,12 @@ and, anywhere in any text, the process's own secrets (AWS secret key, Rollbar to
 key, OTLP header values, Django's secret key, the database password).
 """
 
+import html
+import json
 import os
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
 
 REDACTED = "[REDACTED]"
 # Matched against lower-cased text (see folded()): a case-sensitive search of a lower-cased string
@@ -21,10 +23,13 @@ SENSITIVE_NAME = re.compile(
 # Names seen are few (headers, attribute and segment keys, form fields): their verdicts are kept.
 NAME_CACHE_SIZE = 4096
 MAX_CACHED_NAME = 128
-# name=value in query strings, form bodies and cookie headers; "name": "value" in JSON text.
-_NAME = r"[\w.\-\[\]]*"
+# name=value in query strings, form bodies and cookie headers; "name": "value" in JSON text. Names
+# are judged as the application reads them: percent-decoded (`pass%77ord`), JSON-unescaped.
+_NAME = r"[\w.\-\[\]%+]*"
 QUERY_PAIR = re.compile(rf"(?P<name>{_NAME})=(?P<value>[^&\s;,#\"']*)")
-JSON_PAIR = re.compile(rf"\"(?P<name>{_NAME})\"\s*:\s*\"(?P<value>(?:[^\"\\]|\\.)*)\"")
+JSON_PAIR = re.compile(
+    r"\"(?P<name>(?:[\w.\-\[\]]|\\u[0-9a-fA-F]{4})*)\"\s*:\s*\"(?P<value>(?:[^\"\\]|\\.)*)\""
+)
 SECRET_VARIABLES = (
     "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ROLLBAR_ACCESS_TOKEN", "HONEYCOMB_API_KEY",
     "DJANGO_SECRET_KEY",
@@ -48,6 +53,15 @@ def _sensitive_name(name):
     return SENSITIVE_NAME.search(folded(name)) is not None
 
 
+def decoded_name(name):
+    """A pair's name as the application reads it: percent-decoded, then JSON-unescaped."""
+    if "%" in name or "+" in name:
+        name = unquote_plus(name)
+    if "\\u" in name and '"' not in name:  # JSON_PAIR's names hold only valid escapes
+        name = json.loads(f'"{name}"')
+    return name
+
+
 def is_sensitive(name):
     name = name if isinstance(name, str) else str(name)
     if len(name) > MAX_CACHED_NAME:  # a long name is rare: not worth a cache entry
@@ -64,7 +78,23 @@ def process_secrets():
         values.add(pair.partition("=")[2].strip())
     password = urlsplit(os.environ.get("DATABASE_URL", "")).password
     values.add(password or "")
-    return tuple(sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True))
+    values |= settings_secrets()
+    values = {v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH}
+    # As they would stand in a URL, a form body or an HTML page, too.
+    values |= {encoded(v) for v in values for encoded in (quote, quote_plus, html.escape)}
+    return tuple(sorted(values, key=len, reverse=True))
+
+
+def settings_secrets():
+    """Secrets the settings hold that need not come from the environment: the secret key (which
+    may come from a key file) and the databases' passwords."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return set()
+    databases = getattr(settings, "DATABASES", {}).values()
+    passwords = {database.get("PASSWORD") or "" for database in databases}
+    return {getattr(settings, "SECRET_KEY", "") or "", *passwords}
 
 
 def scrub_text(text):
@@ -76,7 +106,8 @@ def scrub_text(text):
             text = text.replace(secret, REDACTED)
 
     def pair(match):
-        if not is_sensitive(match.group("name")) or match.group("value") in ("", REDACTED):
+        name = match.group("name")
+        if match.group("value") in ("", REDACTED) or not is_sensitive(decoded_name(name)):
             return match.group(0)
         start, end = match.span("value")
         whole_start = match.start()
@@ -88,7 +119,10 @@ def scrub_text(text):
     has_json = '"' in text and ":" in text
     # A pair is redacted only when its name is sensitive, so a text in which no sensitive word
     # appears at all (most URLs, messages and attribute values) is returned after one search.
-    if (has_pairs or has_json) and SENSITIVE_NAME.search(folded(text)):
+    probe = unquote(text) if "%" in text or "\\u" in text else text
+    if "\\u" in probe:
+        probe = probe.encode("ascii", "backslashreplace").decode("unicode_escape", "replace")
+    if (has_pairs or has_json) and SENSITIVE_NAME.search(folded(probe)):
         if has_pairs:
             text = QUERY_PAIR.sub(pair, text)
         if has_json:

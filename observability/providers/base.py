@@ -1,6 +1,9 @@
 """What every provider is: a small class with hooks that do nothing unless overridden."""
 
+import contextlib
+import logging
 import os
+import textwrap
 
 from django.core.checks import WARNING
 
@@ -14,6 +17,69 @@ def mask(value):
         return value
     text = str(value)
     return "****" + (text[-2:] if len(text) > 8 else "")
+
+
+def shortened(text, width=200):
+    """`text` on one line, cut at a word boundary (never mid-word) to at most `width` characters."""
+    return textwrap.shorten(" ".join(str(text).split()), width, placeholder=" ...")
+
+
+class CapturedRecords(logging.Handler):
+    """Collects what an SDK logs for a moment: the SDKs report a failed send by logging it."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records = []
+        self.errors = []
+
+    def emit(self, record):
+        # Read now: later handlers (SdkNoiseFilter) may rewrite the record.
+        self.records.append(record.getMessage())
+        self.errors += [arg for arg in _args(record) if _is_error(arg)]
+
+    def reason(self):
+        """Why the send failed: the innermost exception an SDK logged (a refused connection
+        rather than the retry loop that met it), else its last message; None if it logged none."""
+        if self.errors:
+            error = innermost(self.errors[0])
+            return shortened(f"{type(error).__name__}: {error}")
+        return shortened(self.records[-1]) if self.records else None
+
+
+@contextlib.contextmanager
+def captured(logger_name):
+    """Captures the records of `logger_name` (and its children) while the block runs."""
+    handler = CapturedRecords()
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def _args(record):
+    args = record.args if isinstance(record.args, tuple) else (record.args,)
+    return [*args, record.exc_info[1] if record.exc_info else None]
+
+
+def _is_error(value):
+    return isinstance(value, BaseException)
+
+
+def innermost(error):
+    """The exception at the bottom of a chain: causes, and errors that wrap an error as their
+    first argument or `reason` (requests and urllib3 do)."""
+    seen = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        inner = error.__cause__ or getattr(error, "reason", None)
+        if not _is_error(inner):
+            inner = error.args[0] if error.args and _is_error(error.args[0]) else None
+        if inner is None:
+            return error
+        error = inner
+    return error
 
 
 class Provider:

@@ -60,6 +60,14 @@ class CloudWatchProvider(Provider):
 
         return self.options["region"] or boto3.session.Session().region_name
 
+    def send_interval(self):
+        """The seconds between log batches, or None when the setting is no positive number."""
+        try:
+            seconds = float(self.options["send_interval"])
+        except (TypeError, ValueError):
+            return None
+        return seconds if 0 < seconds < float("inf") else None
+
     def middleware(self):
         return [RequestLogMiddleware]
 
@@ -81,6 +89,15 @@ class CloudWatchProvider(Provider):
                     "CloudWatch Logs is on but no AWS credentials were found.",
                     hint="Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or give the task a role.",
                     id="observability.W031",
+                )
+            )
+        if self.send_interval() is None:
+            messages.append(
+                Warning(
+                    f"CLOUDWATCH_SEND_INTERVAL {self.options['send_interval']!r} is not a "
+                    "positive number of seconds.",
+                    hint="Set it to the seconds between log batches, e.g. 5 (the default).",
+                    id="observability.W033",
                 )
             )
         if not LOG_GROUP_PATTERN.match(self.options["log_group"] or ""):

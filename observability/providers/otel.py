@@ -8,7 +8,7 @@ from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
 from observability.problems import problems
-from observability.providers.base import Provider
+from observability.providers.base import Provider, captured
 
 EXPORTERS = ("otlp", "console")
 # Seconds one export may take, retries included: a slow collector never holds shutdown long.
@@ -62,13 +62,13 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry.sdk.trace import TracerProvider
 
         from observability.conf import conf
-        from observability.providers.otel_context import request_sampler
+        from observability.providers.otel_context import request_sampler, sampler_ratio
 
         # X-Ray-compatible trace ids: the same id names the request in every backend.
         provider = TracerProvider(
             resource=Resource.create({SERVICE_NAME: conf.service_name}),
             id_generator=AwsXRayIdGenerator(),
-            sampler=request_sampler(),
+            sampler=request_sampler(sampler_ratio(self.options.get("sampler_ratio"))),
         )
         provider.add_span_processor(processor)
         return provider
@@ -81,13 +81,14 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-        from observability.providers.otel_context import XRayHeaderPropagator
+        from observability.providers.otel_context import FailOpenPropagator, XRayHeaderPropagator
 
         # Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins).
+        propagators = [
+            XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()
+        ]  # fmt: skip
         propagate.set_global_textmap(
-            CompositePropagator(
-                [XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
-            )
+            CompositePropagator([FailOpenPropagator(propagator) for propagator in propagators])
         )
         self.tracer_provider = self.build_tracer_provider(BatchSpanProcessor(self.build_exporter()))
         trace.set_tracer_provider(self.tracer_provider)
@@ -106,6 +107,7 @@ class OpenTelemetryProvider(Provider):
                     id="observability.W010",
                 )
             )
+        messages += self.sampler_checks()
         endpoint = urlsplit(self.endpoint())
         if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
             messages.append(
@@ -117,6 +119,23 @@ class OpenTelemetryProvider(Provider):
                 )
             )
         return messages
+
+    def sampler_checks(self):
+        from observability.providers.otel_context import sampler_ratio
+
+        try:
+            sampler_ratio(self.options.get("sampler_ratio"))
+        except ValueError:
+            value = self.options.get("sampler_ratio")
+            return [
+                Warning(
+                    f"OTEL_TRACES_SAMPLER_ARG {value!r} is not a fraction from 0 to 1.",
+                    hint="Set it to the share of new traces to sample, e.g. 0.1, or unset it "
+                    "to sample every request.",
+                    id="observability.W012",
+                )
+            ]
+        return []
 
     def send_test(self, trace_id=None):
         """Export one span now with a fresh exporter; arrived when the endpoint took it."""
@@ -135,13 +154,15 @@ class OpenTelemetryProvider(Provider):
             )
             parent = trace.set_span_in_context(trace.NonRecordingSpan(remote))
         tracer = provider.get_tracer("observability.send_test")
-        with tracer.start_as_current_span("send-test", context=parent):
-            pass
-        provider.shutdown()
+        with captured("opentelemetry") as records:
+            with tracer.start_as_current_span("send-test", context=parent):
+                pass
+            provider.shutdown()
         if self.options["exporter"] == "console":
             return True, "printed to the console"
-        arrived = exporter.results == [SpanExportResult.SUCCESS]
-        return arrived, f"{'accepted' if arrived else 'not accepted'} by {self.endpoint()}"
+        if exporter.results == [SpanExportResult.SUCCESS]:
+            return True, f"accepted by {self.endpoint()}"
+        return False, f"not accepted by {self.endpoint()}: {records.reason() or 'no reason given'}"
 
 
 class ResultRecordingExporter:

@@ -6,11 +6,11 @@ first and treats the second as "not sampled". Here the Root is kept (under a pla
 that is never passed on) and an undecided trace is sampled by the local sampler.
 """
 
-import os
 import random
 
 from opentelemetry import trace
 from opentelemetry.propagators.aws import AwsXRayPropagator
+from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
     Decision,
@@ -20,7 +20,8 @@ from opentelemetry.sdk.trace.sampling import (
     TraceIdRatioBased,
 )
 
-from observability.correlation import parse_xray_header
+from observability.problems import problems
+from observability.trace_ids import parse_xray_header
 
 NO_PARENT = ("xrayparent", "none")
 UNDECIDED = ("xraysampled", "undecided")
@@ -34,7 +35,7 @@ class XRayHeaderPropagator(AwsXRayPropagator):
 
         getter = getter or default_getter
         values = getter.get(carrier, "X-Amzn-Trace-Id") or []
-        trace_id, parent_id, sampled = parse_xray_header(values[0] if len(values) == 1 else None)
+        trace_id, parent_id, sampled = parse_xray_header(",".join(values))
         if not trace_id:
             return context if context is not None else trace.set_span_in_context(trace.INVALID_SPAN)
         state = []
@@ -50,6 +51,43 @@ class XRayHeaderPropagator(AwsXRayPropagator):
             trace_state=trace.TraceState(state),
         )
         return trace.set_span_in_context(trace.NonRecordingSpan(span_context), context)
+
+
+class FailOpenPropagator(TextMapPropagator):
+    """One propagator of the composite, whose failure on a header however malformed is logged
+    (rate-limited) and leaves the context as it was: a bad header starts a fresh trace, never
+    fails the request (extraction runs inside OpenTelemetry's own middleware)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def extract(self, carrier, context=None, getter=None):
+        from opentelemetry.propagators.textmap import default_getter
+
+        try:
+            return self.inner.extract(carrier, context, getter or default_getter)
+        except Exception:
+            self._complain("extract")
+            return context if context is not None else trace.set_span_in_context(trace.INVALID_SPAN)
+
+    def inject(self, carrier, context=None, setter=None):
+        from opentelemetry.propagators.textmap import default_setter
+
+        try:
+            self.inner.inject(carrier, context, setter or default_setter)
+        except Exception:
+            self._complain("inject")
+
+    @property
+    def fields(self):
+        return self.inner.fields
+
+    def _complain(self, action):
+        name = type(self.inner).__name__
+        problems.warn(
+            ("otel", "propagator", name, action),
+            "observability: %s.%s failed; the request goes on", name, action, exc_info=True,
+        )  # fmt: skip
 
 
 def is_placeholder_parent(span_context):
@@ -81,9 +119,19 @@ class UndecidedParentSampler(Sampler):
         return f"UndecidedParentSampler{{{self.root.get_description()}}}"
 
 
-def request_sampler():
+def sampler_ratio(value):
+    """The fraction of new traces to sample, from OTEL_TRACES_SAMPLER_ARG's text: None when unset,
+    a number from 0 to 1, or ValueError."""
+    if value is None or value == "":
+        return None
+    ratio = float(value)
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"{value!r} is not between 0 and 1")
+    return ratio
+
+
+def request_sampler(ratio=None):
     """Parent-based sampling (one decision per trace) whose root samples every request, or the
-    fraction OTEL_TRACES_SAMPLER_ARG gives."""
-    ratio = os.environ.get("OTEL_TRACES_SAMPLER_ARG")
-    root = TraceIdRatioBased(float(ratio)) if ratio else ALWAYS_ON
+    fraction `ratio` of them."""
+    root = TraceIdRatioBased(ratio) if ratio is not None else ALWAYS_ON
     return ParentBased(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))

@@ -1,24 +1,12 @@
 """Rollbar: its own Django middleware reports unhandled exceptions with their request; settings
 come from OBSERVABILITY into the ROLLBAR setting that middleware reads."""
 
-import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Warning
 
-from observability.providers.base import Provider
-
-
-class CapturedRecords(logging.Handler):
-    """Collects the records of a logger for a moment (Rollbar reports failures by logging)."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
+from observability.providers.base import Provider, captured
 
 
 class RollbarProvider(Provider):
@@ -106,21 +94,17 @@ class RollbarProvider(Provider):
 
         from observability.providers.rollbar_sender import send_now
 
-        captured = CapturedRecords()
-        rollbar_logger = logging.getLogger("rollbar")
-        rollbar_logger.addHandler(captured)
-        try:
+        with captured("rollbar") as records:
             send_now(lambda: rollbar.report_message("observability send-test", "info"))
-        finally:
-            rollbar_logger.removeHandler(captured)
-        if captured.records:
-            return False, captured.records[0].getMessage()[:200]
+        if records.records:
+            return False, f"not accepted by {rollbar.SETTINGS['endpoint']}: {records.reason()}"
         return True, f"accepted by {rollbar.SETTINGS['endpoint']}"
 
 
 def enrich_payload(payload, **kwargs):
     """Every item carries the request's trace id (both forms) and links to the trace; its data
-    is scrubbed. The access token stays where Rollbar authenticates it, outside `data`."""
+    is scrubbed. The access token leaves the body: Rollbar reads it from the
+    X-Rollbar-Access-Token header, where the SDK puts it too."""
     from observability.correlation import current_trace
     from observability.links import trace_links
     from observability.scrubbing import scrub
@@ -131,5 +115,6 @@ def enrich_payload(payload, **kwargs):
         custom = data.setdefault("custom", {})
         custom.update(trace_id=ids.trace_id, xray_trace_id=ids.xray_trace_id)
         custom["trace_links"] = trace_links(ids)
+    payload.pop("access_token", None)
     payload["data"] = scrub(data)
     return payload

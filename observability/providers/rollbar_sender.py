@@ -26,7 +26,9 @@ class RollbarSender:
     def send_now(self, payload):
         import rollbar
 
-        send_now(lambda: rollbar.send_payload(payload, payload.get("access_token")))
+        # The token goes in Rollbar's header only (enrich_payload took it out of the body).
+        token = rollbar.SETTINGS["access_token"]
+        send_now(lambda: rollbar.send_payload(payload, token))
 
 
 def send_now(report):

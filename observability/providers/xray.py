@@ -124,17 +124,22 @@ class XRayProvider(Provider):
         return messages
 
     def send_test(self, trace_id=None):
-        """Send one segment to the daemon. UDP: the daemon does not acknowledge it."""
+        """Send one segment to the daemon. UDP acknowledges nothing, so it counts as arrived only
+        when the daemon answers on its TCP port (where it serves the sampling API)."""
         from aws_xray_sdk.core import xray_recorder
 
-        from observability.correlation import to_xray
+        from observability.trace_ids import to_xray
 
         xray_id = to_xray(trace_id) if trace_id else None
         segment = xray_recorder.begin_segment("send-test", traceid=xray_id, sampling=1)
         segment.put_annotation("send_test", True)
         xray_recorder.end_segment()
         self.emitter.flush()
-        return True, f"sent to the daemon at {self.options['daemon_address']} (UDP, unacknowledged)"
+        address = self.options["daemon_address"]
+        problem = daemon_problem(address)
+        if problem:
+            return False, f"sent over UDP, unacknowledged: the daemon at {address} {problem}"
+        return True, f"sent over UDP to the daemon at {address}, which answers on TCP"
 
 
 def disable_sdk_unless(enabled):
@@ -142,3 +147,25 @@ def disable_sdk_unless(enabled):
     from aws_xray_sdk import global_sdk_config
 
     global_sdk_config.set_sdk_enabled(enabled)
+
+
+def daemon_problem(address, timeout=2.0):
+    """None when an X-Ray daemon answers at `address` (its sampling API, on TCP), else what went
+    wrong."""
+    import http.client
+
+    from aws_xray_sdk.core.daemon_config import DaemonConfig
+
+    from observability.providers.base import innermost, shortened
+
+    config = DaemonConfig(address)
+    connection = http.client.HTTPConnection(config.tcp_ip, config.tcp_port, timeout=timeout)
+    try:
+        connection.request("POST", "/GetSamplingRules", body=b"{}")
+        connection.getresponse().read()
+    except (OSError, http.client.HTTPException) as error:
+        error = innermost(error)
+        return shortened(f"does not answer on TCP ({type(error).__name__}: {error})")
+    finally:
+        connection.close()
+    return None

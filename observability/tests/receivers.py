@@ -56,7 +56,7 @@ class HttpReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", getattr(self, "port", 0)), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -185,20 +185,46 @@ class XRayControlPlane(HttpReceiver):
         return 200, {"SamplingRuleRecord": {"SamplingRule": self.rules[update["RuleName"]]}}
 
 
+class SamplingApi(HttpReceiver):
+    """The daemon's TCP side: it serves the sampling API (here, with no centralized rules)."""
+
+    def __init__(self, port):
+        self.port = port
+        super().__init__()
+
+    def answer(self, record):
+        if record["path"] == "/GetSamplingRules":
+            return 200, "application/json", b'{"SamplingRuleRecords": []}'
+        targets = b'{"SamplingTargetDocuments": [], "UnprocessedStatistics": []}'
+        return 200, "application/json", targets
+
+
 class XRayDaemon:
-    """A UDP socket where the daemon would listen; decodes the segment documents sent to it."""
+    """A UDP socket where the daemon would listen; decodes the segment documents sent to it. On
+    the same port over TCP it answers the sampling API, as the daemon does."""
 
     def __init__(self):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
+        self.socket, self.sampling = self.bind_both()
         self.socket.settimeout(0.2)
         self.datagrams = []
         self.running = True
         self.thread = threading.Thread(target=self.receive, daemon=True)
 
+    @staticmethod
+    def bind_both():
+        """A UDP socket and a TCP sampling API on one free port number."""
+        for _ in range(20):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.bind(("127.0.0.1", 0))
+            try:
+                return udp, SamplingApi(udp.getsockname()[1])
+            except OSError:
+                udp.close()
+        raise RuntimeError("no port free for both UDP and TCP")
+
     @property
     def address(self):
-        return f"127.0.0.1:{self.socket.getsockname()[1]}"
+        return f"127.0.0.1:{self.sampling.port}"
 
     def receive(self):
         while self.running:
@@ -224,11 +250,13 @@ class XRayDaemon:
 
     def __enter__(self):
         self.thread.start()
+        self.sampling.__enter__()
         return self
 
     def __exit__(self, *exc):
         self.running = False
         self.socket.close()
+        self.sampling.__exit__()
 
 
 class MotoServer:

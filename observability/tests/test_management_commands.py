@@ -2,6 +2,7 @@
 them, against the local receivers."""
 
 import json
+import re
 
 import pytest
 
@@ -51,13 +52,24 @@ def test_send_test_reaches_every_receiver(manage, provider_env, otlp, daemon, ro
 
 
 @pytest.mark.server
-def test_send_test_reports_what_did_not_arrive(manage, provider_env, otlp, rollbar_api):
+def test_send_test_reports_what_did_not_arrive_and_why(
+    manage, provider_env, otlp, rollbar_api, daemon
+):
     otlp.__exit__()
     rollbar_api.__exit__()
-    result = manage("observability", "--send-test", **provider_env("otel", "rollbar"))
+    daemon.__exit__()
+    result = manage("observability", "--send-test", **provider_env("otel", "xray", "rollbar"))
     assert result.returncode == 1
-    assert "otel: NOT arrived" in result.stdout
-    assert "rollbar: NOT arrived" in result.stdout
+    lines = {line.split(":", 1)[0].strip(): line for line in result.stdout.splitlines()}
+    for identifier in ("otel", "xray", "rollbar"):
+        assert f"{identifier}: NOT arrived" in lines[identifier]
+    # Why, in words, never cut mid-word.
+    assert "ConnectionRefusedError: [Errno 111] Connection refused" in lines["otel"]
+    assert "unacknowledged" in lines["xray"]
+    assert "does not answer on TCP (ConnectionRefusedError" in lines["xray"]
+    assert "Connection refused" in lines["rollbar"]
+    for line in lines.values():
+        assert not re.search(r"\w\.\.\.$", line), line
 
 
 def test_xray_resources_creates_group_and_rule_then_updates_them(manage, xray_api):

@@ -64,7 +64,6 @@ def test_no_secret_reaches_any_backend(
     # What each backend got. A backend's own credential may go only where it authenticates it.
     otlp_bytes = otlp.raw_bytes(except_headers=["x-honeycomb-team"])
     rollbar_bytes = rollbar_api.raw_bytes(except_headers=["x-rollbar-access-token"])
-    rollbar_bytes = rollbar_bytes.replace(f'"access_token": "{ROLLBAR_SECRET}"'.encode(), b"")
     received = {
         "otlp": otlp_bytes,
         "xray": daemon.raw_bytes(),
