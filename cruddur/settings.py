@@ -6,12 +6,12 @@ Gitpod and Codespaces are recognised from the variables they set, so that
 `python manage.py runserver 0.0.0.0:4567` works there with no configuration.
 """
 
-import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.management.utils import get_random_secret_key
+
+from cruddur.environment import Environment, allowed_hosts, public_origins, shared_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,62 +19,25 @@ FRONTEND_PORT = 3000
 BACKEND_PORT = 4567
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
+# Every variable is read through `env`: a value that does not parse is named by
+# `manage.py check` (cruddur.E001), never a traceback from here.
+env = Environment()
 
-def env_bool(name, default=False):
-    """A boolean from the environment: 1/true/yes/on are true, 0/false/no/off/empty are false."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+DEBUG = env.bool("DJANGO_DEBUG")
 
+# The secret key signs what must outlive a request (paging cursors). Without DJANGO_SECRET_KEY it
+# is kept in a file, made on first use, that every process of this checkout shares; where that
+# file cannot be written each process makes its own. `check --deploy` warns (cruddur.W001/W002).
+SECRET_KEY_FILE = Path(env.str("DJANGO_SECRET_KEY_FILE", str(BASE_DIR / ".django-secret-key")))
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+SECRET_KEY_SOURCE = "environment"
+if not SECRET_KEY:
+    SECRET_KEY = shared_secret_key(SECRET_KEY_FILE)
+    SECRET_KEY_SOURCE = "file" if SECRET_KEY else "process"
+    SECRET_KEY = SECRET_KEY or get_random_secret_key()
 
-def origin_of(url):
-    """The scheme://host[:port] origin of a URL, or None for a value that is not an http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def workspace_url(environ, port):
-    """The public URL of a forwarded port in Gitpod or Codespaces, or None outside them."""
-    gitpod_id = environ.get("GITPOD_WORKSPACE_ID")
-    gitpod_host = environ.get("GITPOD_WORKSPACE_CLUSTER_HOST")
-    if gitpod_id and gitpod_host:
-        return f"https://{port}-{gitpod_id}.{gitpod_host}"
-    codespace = environ.get("CODESPACE_NAME")
-    codespace_domain = environ.get("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN")
-    if codespace and codespace_domain:
-        return f"https://{codespace}-{port}.{codespace_domain}"
-    return None
-
-
-def public_origins(environ):
-    """Origins of the frontend and the backend: FRONTEND_URL/BACKEND_URL, else the workspace's."""
-    frontend = environ.get("FRONTEND_URL") or workspace_url(environ, FRONTEND_PORT)
-    backend = environ.get("BACKEND_URL") or workspace_url(environ, BACKEND_PORT)
-    if not frontend and not backend:
-        frontend = f"http://localhost:{FRONTEND_PORT}"
-    origins = [origin_of(url) for url in (frontend, backend) if url]
-    return list(dict.fromkeys(origin for origin in origins if origin))
-
-
-def allowed_hosts(environ, origins):
-    """Loopback, the hosts of the public origins, and DJANGO_ALLOWED_HOSTS."""
-    hosts = LOCAL_HOSTS + [urlsplit(origin).hostname for origin in origins]
-    hosts += [host.strip() for host in environ.get("DJANGO_ALLOWED_HOSTS", "").split(",")]
-    return list(dict.fromkeys(host for host in hosts if host))
-
-
-DEBUG = env_bool("DJANGO_DEBUG")
-
-# Without DJANGO_SECRET_KEY each process makes its own key: nothing here signs anything that must
-# outlive the process, and `check --deploy` warns (cruddur.W001) so production sets one.
-SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("DJANGO_SECRET_KEY"))
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or get_random_secret_key()
-
-PUBLIC_ORIGINS = public_origins(os.environ)
-ALLOWED_HOSTS = allowed_hosts(os.environ, PUBLIC_ORIGINS)
+PUBLIC_ORIGINS = public_origins(env.environ, FRONTEND_PORT, BACKEND_PORT)
+ALLOWED_HOSTS = allowed_hosts(env.environ, PUBLIC_ORIGINS, LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = PUBLIC_ORIGINS
 
 INSTALLED_APPS = [
@@ -127,7 +90,7 @@ SQLITE_OPTIONS = {
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -148,7 +111,7 @@ WHITENOISE_USE_FINDERS = True
 # The contract: paths match exactly and a POST is never redirected.
 APPEND_SLASH = False
 # Request bodies larger than this get 413 under /api; Cruddur's largest field is 1024 characters.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("CRUDDUR_MAX_BODY_BYTES", str(64 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("CRUDDUR_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 
 CORS_ALLOWED_ORIGINS = PUBLIC_ORIGINS
 CORS_URLS_REGEX = r"^/(api|rollbar)(/.*)?$"
@@ -156,16 +119,19 @@ CORS_ALLOW_METHODS = ["OPTIONS", "GET", "HEAD", "POST"]
 CORS_ALLOW_HEADERS = ["content-type", "if-modified-since"]
 CORS_EXPOSE_HEADERS = ["location", "link"]
 
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT")
 SECURE_REDIRECT_EXEMPT = [r"^api/health-check$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
-SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
-if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD")
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Django's debug page (DEBUG only) scrubbed like all telemetry: it never shows a secret.
+DEFAULT_EXCEPTION_REPORTER = "observability.debug_page.ScrubbingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "observability.debug_page.ScrubbingExceptionReporterFilter"
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
@@ -182,7 +148,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "activities.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "activities.pagination.LinkHeaderCursorPagination",
-    "PAGE_SIZE": int(os.environ.get("CRUDDUR_PAGE_SIZE", "20")),
+    "PAGE_SIZE": env.int("CRUDDUR_PAGE_SIZE", 20, minimum=1),
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -210,10 +176,10 @@ SPECTACULAR_SETTINGS = {
 
 CRUDDUR = {
     # Until sign-in exists, every write and the message pages act as this user.
-    "ACTING_USER_HANDLE": os.environ.get("CRUDDUR_ACTING_USER_HANDLE", "andrewbrown"),
+    "ACTING_USER_HANDLE": env.str("CRUDDUR_ACTING_USER_HANDLE", "andrewbrown"),
     # Replies embedded in an activity: the oldest, up to this many (replies_count counts all).
-    "REPLIES_PER_ACTIVITY": int(os.environ.get("CRUDDUR_REPLIES_PER_ACTIVITY", "50")),
-    "MAX_PAGE_SIZE": int(os.environ.get("CRUDDUR_MAX_PAGE_SIZE", "100")),
+    "REPLIES_PER_ACTIVITY": env.int("CRUDDUR_REPLIES_PER_ACTIVITY", 50),
+    "MAX_PAGE_SIZE": env.int("CRUDDUR_MAX_PAGE_SIZE", 100, minimum=1),
 }
 
 # Telemetry: each provider is switched on by naming it in OBSERVABILITY_PROVIDERS and reads the
@@ -221,37 +187,43 @@ CRUDDUR = {
 OBSERVABILITY = {
     "providers": [
         name.strip().lower()
-        for name in os.environ.get("OBSERVABILITY_PROVIDERS", "").split(",")
+        for name in env.str("OBSERVABILITY_PROVIDERS").split(",")
         if name.strip()
     ],
-    "service_name": os.environ.get("OTEL_SERVICE_NAME") or "backend-django",
+    "service_name": env.str("OTEL_SERVICE_NAME", "backend-django"),
     "otel": {
-        "exporter": os.environ.get("OTEL_TRACES_EXPORTER") or "otlp",
-        "endpoint": os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-        "headers": os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", ""),
-        "honeycomb_api_key": os.environ.get("HONEYCOMB_API_KEY") or None,
+        "exporter": env.str("OTEL_TRACES_EXPORTER", "otlp"),
+        "endpoint": env.str("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        "headers": env.str("OTEL_EXPORTER_OTLP_HEADERS"),
+        "honeycomb_api_key": env.str("HONEYCOMB_API_KEY") or None,
         # For links from Rollbar items to the trace in Honeycomb.
-        "honeycomb_team": os.environ.get("HONEYCOMB_TEAM") or None,
-        "honeycomb_environment": os.environ.get("HONEYCOMB_ENVIRONMENT") or None,
+        "honeycomb_team": env.str("HONEYCOMB_TEAM") or None,
+        "honeycomb_environment": env.str("HONEYCOMB_ENVIRONMENT") or None,
+        # The fraction of new traces sampled (unset: every one); checked by observability.W012.
+        "sampler_ratio": env.str("OTEL_TRACES_SAMPLER_ARG") or None,
     },
     "xray": {
-        "daemon_address": os.environ.get("AWS_XRAY_DAEMON_ADDRESS") or "127.0.0.1:2000",
-        "dynamic_naming": os.environ.get("AWS_XRAY_URL") or None,
-        "rules_file": os.environ.get("AWS_XRAY_RULES_FILE") or None,
-        "centralized_sampling": env_bool("AWS_XRAY_CENTRALIZED_SAMPLING", default=True),
+        "daemon_address": env.str("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000"),
+        "dynamic_naming": env.str("AWS_XRAY_URL") or None,
+        "rules_file": env.str("AWS_XRAY_RULES_FILE") or None,
+        "centralized_sampling": env.bool("AWS_XRAY_CENTRALIZED_SAMPLING", default=True),
     },
     "cloudwatch": {
-        "log_group": os.environ.get("CLOUDWATCH_LOG_GROUP") or "cruddur",
-        "region": os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None,
-        "send_interval": int(os.environ.get("CLOUDWATCH_SEND_INTERVAL", "5")),
+        "log_group": env.str("CLOUDWATCH_LOG_GROUP", "cruddur"),
+        "region": env.str("AWS_DEFAULT_REGION") or env.str("AWS_REGION") or None,
+        "send_interval": env.str("CLOUDWATCH_SEND_INTERVAL", "5"),
     },
     "rollbar": {
-        "access_token": os.environ.get("ROLLBAR_ACCESS_TOKEN") or None,
-        "environment": os.environ.get("ROLLBAR_ENVIRONMENT")
-        or ("development" if DEBUG else "production"),
-        "endpoint": os.environ.get("ROLLBAR_ENDPOINT") or None,
+        "access_token": env.str("ROLLBAR_ACCESS_TOKEN") or None,
+        "environment": env.str("ROLLBAR_ENVIRONMENT") or ("development" if DEBUG else "production"),
+        "endpoint": env.str("ROLLBAR_ENDPOINT") or None,
     },
 }
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env.choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS)
+# What did not parse above, for cruddur.E001.
+ENVIRONMENT_PROBLEMS = env.problems
 
 # Every record carries the request's trace ids, is scrubbed of secrets, and telemetry SDKs'
 # complaints are held to one line a minute each.
@@ -282,7 +254,7 @@ LOGGING = {
         # runserver's access log, through the same handlers as everything else.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 if "cloudwatch" in OBSERVABILITY["providers"]:
     # watchtower's handler (or a NullHandler when CloudWatch cannot work here); the request lines

@@ -6,7 +6,9 @@ import yaml
 
 from activities.tests.live_server import PROJECT_DIR
 
-READ_PATTERN = re.compile(r"""(?:environ\.get|env_bool|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+READ_PATTERN = re.compile(
+    r"""(?:environ\.get|env\.(?:str|bool|int|choice)|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
 
 
 def variables_the_app_reads():
@@ -18,7 +20,9 @@ def variables_the_app_reads():
     for source in sources:
         if "tests" not in source.parts:
             names.update(READ_PATTERN.findall(source.read_text()))
-    return names - {"DJANGO_SETTINGS_MODULE"}
+    # WSGI environ keys of a request, not variables of the process.
+    request_keys = {name for name in names if name.startswith(("HTTP_", "CONTENT_"))}
+    return names - {"DJANGO_SETTINGS_MODULE"} - request_keys
 
 
 def compose():

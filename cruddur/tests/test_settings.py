@@ -26,11 +26,56 @@ def test_defaults_are_safe_for_production(settings_under):
     assert values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
 
 
-def test_without_a_secret_key_each_process_makes_its_own(settings_under):
-    first = settings_under(["SECRET_KEY"])["SECRET_KEY"]
-    second = settings_under(["SECRET_KEY"])["SECRET_KEY"]
+def test_without_a_secret_key_every_process_shares_the_key_file(settings_under, tmp_path):
+    key_file = tmp_path / "secret-key"
+    first = settings_under(["SECRET_KEY"], DJANGO_SECRET_KEY_FILE=str(key_file))["SECRET_KEY"]
+    second = settings_under(["SECRET_KEY"], DJANGO_SECRET_KEY_FILE=str(key_file))["SECRET_KEY"]
+    assert first == second == key_file.read_text().strip()
+    assert len(first) >= 50
+
+
+def test_where_no_key_file_can_be_written_each_process_makes_its_own(settings_under, tmp_path):
+    unwritable = str(tmp_path / "no-such-folder" / "secret-key")
+    first = settings_under(["SECRET_KEY"], DJANGO_SECRET_KEY_FILE=unwritable)["SECRET_KEY"]
+    second = settings_under(["SECRET_KEY"], DJANGO_SECRET_KEY_FILE=unwritable)["SECRET_KEY"]
     assert first != second
     assert len(first) >= 50
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cruddur.environment import shared_secret_key
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(shared_secret_key, [tmp_path / "secret-key"] * 32))
+    assert keys == {(tmp_path / "secret-key").read_text().strip()}
+    assert [path.name for path in tmp_path.iterdir()] == ["secret-key"]
+
+
+BAD_VALUES = {
+    "DJANGO_SECURE_HSTS_SECONDS": "1y",
+    "DJANGO_DEBUG": "maybe",
+    "CRUDDUR_PAGE_SIZE": "0",
+    "CRUDDUR_MAX_BODY_BYTES": "64k",
+    "DATABASE_CONN_MAX_AGE": "-5",
+    "DJANGO_LOG_LEVEL": "LOUD",
+}
+
+
+def test_a_value_that_does_not_parse_is_named_by_check_not_a_traceback(manage):
+    result = manage("check", **BAD_VALUES)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for name, value in BAD_VALUES.items():
+        assert f"cruddur.E001) {name}={value!r} is not" in result.stderr, result.stderr
+
+
+def test_a_value_that_does_not_parse_falls_back_to_its_default(settings_under):
+    values = settings_under(["SECURE_HSTS_SECONDS", "DEBUG", "REST_FRAMEWORK"], **BAD_VALUES)
+    assert values["SECURE_HSTS_SECONDS"] == 0
+    assert values["DEBUG"] is False
+    assert values["REST_FRAMEWORK"]["PAGE_SIZE"] == 20
 
 
 @pytest.mark.parametrize("value", ["1", "true", "True", "yes", "on"])
@@ -113,11 +158,16 @@ def test_check_deploy_is_clean_with_the_production_variables(manage):
     assert "no issues" in result.stdout
 
 
-def test_check_deploy_warns_without_a_secret_key(manage):
+@pytest.mark.parametrize(
+    ("key_file", "warning"),
+    [("secret-key", "cruddur.W001"), ("missing/secret-key", "cruddur.W002")],
+)
+def test_check_deploy_warns_without_a_secret_key(manage, tmp_path, key_file, warning):
     variables = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    variables["DJANGO_SECRET_KEY_FILE"] = str(tmp_path / key_file)
     result = manage("check", "--deploy", "--fail-level", "WARNING", **variables)
     assert result.returncode != 0
-    assert "cruddur.W001" in result.stderr
+    assert warning in result.stderr
 
 
 @pytest.mark.server

@@ -41,6 +41,8 @@ def test_unknown_provider_name():
     [
         ({"providers": ["otel"], "otel": {"exporter": "zipkin"}}, "observability.W010"),
         ({"providers": ["otel"], "otel": {"endpoint": "api.honeycomb.io"}}, "observability.W011"),
+        ({"providers": ["otel"], "otel": {"sampler_ratio": "abc"}}, "observability.W012"),
+        ({"providers": ["otel"], "otel": {"sampler_ratio": "5"}}, "observability.W012"),
         ({"providers": ["xray"], "xray": {"daemon_address": "localhost"}}, "observability.W020"),
         (
             {"providers": ["xray"], "xray": {"rules_file": "/nonexistent.json"}},
@@ -49,6 +51,10 @@ def test_unknown_provider_name():
         (
             {"providers": ["cloudwatch"], "cloudwatch": {"log_group": "bad:name"}},
             "observability.W032",
+        ),
+        (
+            {"providers": ["cloudwatch"], "cloudwatch": {"send_interval": "abc"}},
+            "observability.W033",
         ),
         ({"providers": ["rollbar"]}, "observability.W040"),
         (
@@ -111,6 +117,17 @@ def test_manage_py_check_names_the_problem(manage):
     assert "observability.W040" in result.stderr
     assert "observability.W020" in result.stderr
     assert "HINT" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_observability_values_that_do_not_parse_are_warnings_not_tracebacks(manage):
+    result = manage(
+        "check", OBSERVABILITY_PROVIDERS="otel,cloudwatch", OTEL_TRACES_SAMPLER_ARG="abc",
+        CLOUDWATCH_SEND_INTERVAL="abc", **FAKE_AWS,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "(observability.W012) OTEL_TRACES_SAMPLER_ARG 'abc'" in result.stderr
+    assert "(observability.W033) CLOUDWATCH_SEND_INTERVAL 'abc'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
