@@ -2,17 +2,25 @@
 
 The frontend reads the first page exactly as before; a client that wants more follows
 `Link: <...?cursor=...>; rel="next"` (the header is exposed to browsers by CORS).
+
+Cursors are signed with the secret key: one this API did not hand out answers 400 before any of
+it reaches the database, and one handed out by any worker sharing the key is honoured by all.
 """
 
 import re
+from datetime import UTC
 
 from django.conf import settings
+from django.core import signing
 from django.utils.dateparse import parse_datetime
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from activities.exceptions import InvalidCursor, InvalidPageSize
+
+# Signed cursors are for paging only: the salt keeps them from being valid anywhere else.
+CURSOR_SALT = "activities.pagination.cursor"
 
 
 class LinkHeaderCursorPagination(CursorPagination):
@@ -57,16 +65,32 @@ class LinkHeaderCursorPagination(CursorPagination):
         ordering = getattr(view, "ordering", None) or self.ordering
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
 
+    def encode_cursor(self, cursor):
+        """A URL whose cursor is the position, offset and direction, signed."""
+        token = signing.dumps(
+            [cursor.offset, int(cursor.reverse), cursor.position], salt=CURSOR_SALT, compress=True
+        )
+        return replace_query_param(self.base_url, self.cursor_query_param, token)
+
     def decode_cursor(self, request):
-        """The cursor, checked: every ordering here is by a time, so its position must be one."""
+        """The cursor, if this API signed it and it holds what encode_cursor writes: an offset
+        within DRF's cutoff, a direction, and a time (every ordering here is by a time)."""
+        token = request.query_params.get(self.cursor_query_param)
+        if token is None:
+            return None
         try:
-            cursor = super().decode_cursor(request)
-            position = cursor.position if cursor else None
-            if position is not None and parse_datetime(position) is None:
-                raise ValueError(position)
-        except (NotFound, ValueError):
-            raise InvalidCursor() from None
-        return cursor
+            offset, reverse, position = signing.loads(token, salt=CURSOR_SALT)
+            valid = (
+                type(offset) is int
+                and 0 <= offset <= self.offset_cutoff
+                and reverse in (0, 1)
+                and (position is None or is_aware_time(position))
+            )
+        except (signing.BadSignature, TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise InvalidCursor()
+        return Cursor(offset=offset, reverse=bool(reverse), position=position)
 
     def get_paginated_response(self, data):
         links = [
@@ -79,3 +103,13 @@ class LinkHeaderCursorPagination(CursorPagination):
 
     def get_paginated_response_schema(self, schema):
         return schema
+
+
+def is_aware_time(text):
+    """True for the text of a time with its UTC offset, as the models' times are written, that
+    the database can compare (its UTC form is a valid time)."""
+    try:
+        moment = parse_datetime(text) if isinstance(text, str) else None
+        return moment is not None and moment.tzinfo is not None and bool(moment.astimezone(UTC))
+    except (ValueError, OverflowError):
+        return False

@@ -10,6 +10,15 @@ from django.utils import timezone
 class UserQuerySet(models.QuerySet):
     """Look-ups of users by the handles that URLs and request bodies carry."""
 
+    def by_handle(self, handle):
+        """The user with this handle, or None. A handle no user can have (a NUL character, over
+        the field's length) never reaches the database, which would refuse it differently on
+        SQLite and PostgreSQL."""
+        max_length = User._meta.get_field("handle").max_length
+        if not isinstance(handle, str) or "\x00" in handle or not 0 < len(handle) <= max_length:
+            return None
+        return self.filter(handle=handle).first()
+
     def acting(self):
         """The user that every write acts as until sign-in exists (settings.CRUDDUR)."""
         handle = settings.CRUDDUR["ACTING_USER_HANDLE"]

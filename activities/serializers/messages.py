@@ -31,7 +31,7 @@ class MessageSerializer(RequestSerializer, serializers.ModelSerializer):
     def create(self, validated_data):
         """Send the message, opening the conversation with the receiver on first use."""
         handle = validated_data.pop("user_receiver_handle").removeprefix("@")
-        receiver = User.objects.filter(handle=handle).first()
+        receiver = User.objects.by_handle(handle)
         if receiver is None:
             raise UserNotFound()
         with transaction.atomic():

@@ -215,3 +215,24 @@ def test_unhandled_error_is_500_json_without_details(api, monkeypatch):
     client = Client(raise_request_exception=False)
     response = client.get("/api/activities/home")
     assert (response.status_code, response.json()) == (500, ["internal_server_error"])
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/api/activities/@wo%00rf", "user_not_found"),
+        ("/api/messages/@%00", "user_not_found"),
+        ("/api/activities/@" + "w" * 65, "user_not_found"),
+        ("/api/messages/@%ff%fe", "user_not_found"),
+        ("/api/activities/%00", "activity_not_found"),
+        ("/api/activities/68f126b0-1ceb-4a33-88be-d90fa7109ee%00/reply", "activity_not_found"),
+    ],
+)
+def test_a_path_parameter_no_row_can_have_is_404_on_every_database(api, path, code):
+    response = api.get(path)
+    assert (response.status_code, response.json()) == (404, [code])
+
+
+def test_a_receiver_handle_with_nul_is_422(api):
+    response = api.post("/api/messages", {"message": "hi", "user_receiver_handle": "wo\x00rf"})
+    assert (response.status_code, response.json()) == (422, ["user_reciever_handle_invalid"])

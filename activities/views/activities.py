@@ -105,7 +105,7 @@ class UserFeedView(ContractMixin, generics.ListAPIView):
     serializer_class = ActivitySerializer
 
     def get_queryset(self):
-        user = User.objects.filter(handle=self.kwargs["handle"]).first()
+        user = User.objects.by_handle(self.kwargs["handle"])
         if user is None:
             raise UserNotFound()
         return Activity.objects.top_level().filter(user=user).with_replies()

@@ -59,7 +59,7 @@ class ConversationView(ContractMixin, generics.ListAPIView):
     ordering = "created_at"
 
     def get_queryset(self):
-        other = User.objects.filter(handle=self.kwargs["handle"]).first()
+        other = User.objects.by_handle(self.kwargs["handle"])
         if other is None:
             raise UserNotFound()
         group = MessageGroup.objects.between(User.objects.acting(), other)
