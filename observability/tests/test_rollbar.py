@@ -22,6 +22,9 @@ def test_rollbar_test_page_reports_hello_world_as_a_warning(rollbar_api, provide
     assert data["request"]["url"].endswith("/rollbar/test")
     assert data["environment"] == "production"
     assert rollbar_api.requests[0]["headers"]["X-Rollbar-Access-Token"] == ROLLBAR_TOKEN
+    # The token goes in the header only, never in the item.
+    assert "access_token" not in item
+    assert ROLLBAR_TOKEN.encode() not in rollbar_api.requests[0]["body"]
 
 
 def test_unhandled_exception_is_reported_with_its_request(rollbar_api, provider_env, serve):

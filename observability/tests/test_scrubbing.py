@@ -2,6 +2,9 @@
 JSON bodies of real requests (one of them reported to Rollbar), and the process's own secrets,
 are searched for in every byte that reached every receiver."""
 
+import http.client
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 
@@ -21,6 +24,7 @@ REQUEST_SECRETS = {
     "query_password": "QPASSsentinel7777",
     "body_password": "BPASSsentinel8888",
     "body_api_key": "BAPIKEYsentinel9999",
+    "encoded_name": "ENCNAMEsentinel1010",
 }
 ALL_SENTINELS = [AWS_SECRET, ROLLBAR_SECRET, HONEYCOMB_SECRET, *REQUEST_SECRETS.values()]
 
@@ -43,6 +47,12 @@ def send_requests_with_secrets(url):
         requests.get(f"{url}{path}?{query}", headers=headers, timeout=10)
     requests.post(f"{url}/api/activities?{query}", json=body, headers=headers, timeout=10)
     requests.post(f"{url}/api/test/explode?{query}", json=body, headers=headers, timeout=10)
+    # A name percent-encoded as sent (requests would normalise it): Django reads "password".
+    for path in ("/api/activities/home", "/api/test/explode"):
+        connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=10)
+        connection.request("GET", f"{path}?pass%77ord={s['encoded_name']}&term=cloud")
+        connection.getresponse().read()
+        connection.close()
 
 
 def test_no_secret_reaches_any_backend(
