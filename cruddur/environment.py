@@ -59,6 +59,19 @@ class Environment:
             return value.upper()
         return self._problem(name, value, f"one of {', '.join(choices)}", default)
 
+    def database(self, name, default, **options):
+        """DATABASES["default"] from a URL as dj-database-url reads it. A URL it cannot read is a
+        problem named without the URL itself (it holds a password), and no database is used:
+        every query fails until it is fixed, rather than the app quietly using another one."""
+        import dj_database_url
+
+        try:
+            return dj_database_url.parse(self.str(name, default), **options)
+        except ValueError as error:
+            reason = str(error).split(". ", 1)[0].rstrip(".")
+            self.problems.append(f"{name} is not a database URL dj-database-url reads: {reason}.")
+            return {"ENGINE": "django.db.backends.dummy"}
+
     def _problem(self, name, value, expected, default):
         shown = value if len(value) <= 40 else value[:40] + "..."
         self.problems.append(f"{name}={shown!r} is not {expected}; {default!r} is used instead.")

@@ -8,7 +8,6 @@ Gitpod and Codespaces are recognised from the variables they set, so that
 
 from pathlib import Path
 
-import dj_database_url
 from django.core.management.utils import get_random_secret_key
 
 from cruddur.environment import Environment, allowed_hosts, public_origins, shared_secret_key
@@ -88,7 +87,8 @@ SQLITE_OPTIONS = {
 }
 
 DATABASES = {
-    "default": dj_database_url.config(
+    "default": env.database(
+        "DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,

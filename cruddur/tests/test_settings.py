@@ -191,3 +191,12 @@ def test_a_server_in_gitpod_answers_its_public_host_and_frontend(tmp_path):
         )
         assert home.status_code == 200
         assert len(home.json()) == 4
+
+
+@pytest.mark.parametrize("url", ["foo://db/cruddur", "postgres://u:pw-sentinel-77@db:port/x"])
+def test_a_database_url_that_does_not_parse_is_named_without_its_password(manage, url):
+    result = manage("check", DATABASE_URL=url)
+    assert result.returncode == 1
+    assert "(cruddur.E001) DATABASE_URL is not a database URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "pw-sentinel-77" not in result.stderr
