@@ -10,6 +10,7 @@ import watchtower
 
 from observability.conf import conf
 from observability.correlation import log_ids
+from observability.problems import problems
 from observability.scrubbing import scrub_text
 
 FORMAT = (
@@ -24,30 +25,63 @@ SDK_LOGGERS = (
 MAX_QUEUED_LOG_EVENTS = 10_000
 
 
-class TraceContextFilter(logging.Filter):
+class FailOpenFilter(logging.Filter):
+    """A filter that can never fail the code that logs: the standard library lets an exception
+    in a handler's filter reach the caller of `logger.info`, which would turn one malformed log
+    call anywhere into a 500. What goes wrong is reported (rate-limited) and the record passes."""
+
+    def filter(self, record):
+        try:
+            return self.apply(record)
+        except Exception:
+            name = type(self).__name__
+            problems.warn(("logging", name), "observability: %s failed", name, exc_info=True)
+            return True
+
+    def apply(self, record):
+        return True
+
+
+def message_of(record):
+    """The record's message; for a call whose arguments do not fit its format (`"%s %s", 1`), the
+    format and the arguments side by side, and the record made formattable."""
+    try:
+        return record.getMessage()
+    except Exception:
+        record.msg = f"{record.msg} (arguments that do not fit: {record.args!r})"
+        record.args = None
+        return record.msg
+
+
+class TraceContextFilter(FailOpenFilter):
     """Puts trace_id, xray_trace_id and span_id on every record ("-" outside a request)."""
 
     def filter(self, record):
-        if not hasattr(record, "trace_id"):  # once per record, however many handlers
+        if not hasattr(record, "trace_id"):  # "-" stands when the ids cannot be had
+            record.trace_id = record.xray_trace_id = record.span_id = "-"
+        return super().filter(record)
+
+    def apply(self, record):
+        if record.trace_id == "-":  # once per record, however many handlers
             record.trace_id, record.xray_trace_id, record.span_id = log_ids()
         return True
 
 
-class ScrubFilter(logging.Filter):
+class ScrubFilter(FailOpenFilter):
     """Redacts secrets from the formatted message (query strings, JSON, the process's secrets)."""
 
-    def filter(self, record):
+    def apply(self, record):
         if getattr(record, "scrubbed", False):  # once per record, however many handlers
             return True
-        message = record.getMessage()
+        record.scrubbed = True
+        message = message_of(record)
         scrubbed = scrub_text(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
-        record.scrubbed = True
         return True
 
 
-class SdkNoiseFilter(logging.Filter):
+class SdkNoiseFilter(FailOpenFilter):
     """Lets through at most one record a minute from each telemetry SDK (by its top-level
     package), so a backend that is down never floods the log."""
 
@@ -56,7 +90,7 @@ class SdkNoiseFilter(logging.Filter):
         self.interval = interval
         self.last = {}
 
-    def filter(self, record):
+    def apply(self, record):
         if not record.name.startswith(SDK_LOGGERS) or record.name == "observability.problems":
             return True
         key = record.name.split(".", 1)[0]
@@ -67,7 +101,7 @@ class SdkNoiseFilter(logging.Filter):
         if record.exc_info:
             # One line, not a traceback: what failed is all the operator needs here.
             error = record.exc_info[1]
-            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"[:500]
+            record.msg = f"{message_of(record)} ({type(error).__name__}: {error})"[:500]
             record.args, record.exc_info, record.exc_text = None, None, None
         return True
 
@@ -112,9 +146,11 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         return cached[key]
 
     def emit(self, message):
-        if self.creating_log_stream or self.shutting_down or message.getMessage() == "":
+        if self.creating_log_stream or self.shutting_down:
             return
         try:
+            if message_of(message) == "":
+                return
             stream_name = self._get_stream_name(message)
             event = {"timestamp": int(message.created * 1000), "message": self.format(message)}
             max_body = self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE

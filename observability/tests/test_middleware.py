@@ -1,12 +1,15 @@
-"""A provider's middleware that breaks never fails the request and never runs the view twice."""
+"""A provider's middleware that breaks never fails the request and never runs the view twice; a
+log call that breaks never fails it either."""
 
 import logging
 
 import pytest
+import requests
 from django.http import HttpResponse
 from django.test import RequestFactory
 
 from observability.middleware import FailOpen
+from observability.tests.receivers import wait_for
 
 
 class View:
@@ -58,3 +61,15 @@ def test_a_failing_hook_is_swallowed():
 
     layer = FailOpen(Hooked, View())
     assert layer.hook("process_exception", RequestFactory().get("/"), ValueError()) is None
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("providers", [(), ("otel", "xray", "cloudwatch", "rollbar")])
+def test_a_malformed_log_call_never_fails_the_request(providers, moto, provider_env, serve):
+    env = provider_env(*providers, DJANGO_SETTINGS_MODULE="observability.tests.failing_settings")
+    with serve(**env) as url:
+        response = requests.get(f"{url}/api/test/log-badly", timeout=10)
+        assert (response.status_code, response.text) == (200, "logged")
+        if "cloudwatch" in providers:
+            logs = wait_for(lambda: [m for m in moto.log_messages("cruddur") if "fit" in m])
+            assert "%s and %s (arguments that do not fit: ('only one',))" in logs[0]
