@@ -10,6 +10,7 @@ in test-artifacts/slow_clients.json.
 
 import asyncio
 import contextlib
+import http.client
 import json
 import socket
 import statistics
@@ -203,17 +204,12 @@ def test_a_stalled_request_is_dropped_within_the_bound(server):
 
 
 def raw_exchange(port, request):
-    """Send `request` bytes; (status line, headers, body) of the answer."""
-    answer = b""
+    """Send `request` bytes as they are; the answer's (status, headers, body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request)
-        with contextlib.suppress(ConnectionResetError):  # nginx may reset once it has answered
-            while data := sock.recv(65536):
-                answer += data
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in header_lines)
-    return status_line, headers, body
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.headers, response.read()
 
 
 REFUSED_BY_NGINX = {
@@ -242,8 +238,8 @@ REFUSED_BY_NGINX = {
     ("request_bytes", "status", "codes"), REFUSED_BY_NGINX.values(), ids=REFUSED_BY_NGINX
 )
 def test_what_nginx_refuses_is_answered_in_the_api_shape(server, request_bytes, status, codes):
-    status_line, headers, body = raw_exchange(port_of(server), request_bytes)
-    assert status_line.startswith(f"HTTP/1.1 {status} "), (status_line, body)
+    answered, headers, body = raw_exchange(port_of(server), request_bytes)
+    assert answered == status, body
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == codes
     assert status != 405 or headers["Allow"] == "GET, POST, HEAD, OPTIONS"
