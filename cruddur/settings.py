@@ -260,7 +260,7 @@ if "cloudwatch" in OBSERVABILITY["providers"]:
     # watchtower's handler (or a NullHandler when CloudWatch cannot work here); the request lines
     # go to CloudWatch only, as the console already has the server's access log.
     LOGGING["handlers"]["cloudwatch"] = {
-        "()": "observability.logging.cloudwatch_handler",
+        "()": "observability.providers.cloudwatch.handler.cloudwatch_handler",
         "filters": ["sdk_noise"],
     }
     LOGGING["root"]["handlers"].append("cloudwatch")

@@ -4,17 +4,14 @@ from django.apps import AppConfig
 
 
 class ObservabilityConfig(AppConfig):
-    """Starts the providers switched on in settings; with none, does nothing at all."""
+    """Starts the providers switched on in settings; with none, no SDK is even imported."""
 
     name = "observability"
 
     def ready(self):
         from observability import checks  # noqa: F401  (registers the checks)
-        from observability.conf import conf
-        from observability.providers import enabled_providers
-        from observability.providers.xray import disable_sdk_unless, drop_malformed_sdk_environment
+        from observability.providers.registry import enabled_providers, prepare_all
 
-        drop_malformed_sdk_environment()
-        disable_sdk_unless(conf.enabled("xray"))
+        prepare_all()
         for provider in enabled_providers():
             provider.setup()

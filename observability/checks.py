@@ -4,7 +4,7 @@ observability.W0xx/E0xx and a hint."""
 from django.core.checks import Warning, register
 
 from observability.conf import PROVIDER_IDS, conf
-from observability.providers import enabled_providers
+from observability.providers.registry import enabled_providers
 
 
 @register("observability")

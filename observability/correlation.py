@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 
-from observability.trace_ids import parse_traceparent, parse_xray_header, to_xray
+from observability.trace_ids import (
+    is_placeholder_parent,
+    parse_traceparent,
+    parse_xray_header,
+    to_xray,
+)
 
 XRAY_HEADER = "X-Amzn-Trace-Id"
 XRAY_META = "HTTP_X_AMZN_TRACE_ID"
@@ -52,8 +57,6 @@ def otel_trace():
     context = span.get_span_context()
     if not context.is_valid:
         return None
-    from observability.providers.otel_context import is_placeholder_parent
-
     parent = getattr(span, "parent", None)
     real_parent = parent is not None and parent.is_remote and not is_placeholder_parent(parent)
     parent_id = f"{parent.span_id:016x}" if real_parent else None

@@ -5,7 +5,7 @@ from django.core.exceptions import MiddlewareNotUsed
 
 from observability.correlation import TraceCorrelationMiddleware
 from observability.problems import problems
-from observability.providers import active_providers
+from observability.providers.registry import active_providers
 
 
 class ResponseKeeper:

@@ -14,6 +14,10 @@ XRAY_ROOT = re.compile(r"1-([0-9a-f]{8})-([0-9a-f]{24})")
 SPAN_ID = re.compile(r"[0-9a-f]{16}")
 TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 SAMPLED = {"1": True, "0": False}
+# Trace-state entries that mark what an X-Amzn-Trace-Id left out: no Parent (the span context then
+# carries a placeholder id that is never passed on), no sampling decision yet.
+NO_PARENT = ("xrayparent", "none")
+UNDECIDED = ("xraysampled", "undecided")
 
 
 def to_xray(trace_id):
@@ -68,3 +72,8 @@ def parse_traceparent(value):
     if not match or not int(match.group(1), 16) or not int(match.group(2), 16):
         return None
     return match.group(1), match.group(2), bool(int(match.group(3), 16) & 1)
+
+
+def is_placeholder_parent(span_context):
+    """True for a remote parent made up for an X-Amzn-Trace-Id that had a Root and no Parent."""
+    return span_context.trace_state.get(NO_PARENT[0]) == NO_PARENT[1]

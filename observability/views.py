@@ -3,7 +3,7 @@
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from observability.providers import registry
+from observability.providers.registry import provider
 
 
 @csrf_exempt  # it changes nothing; other methods get 405, not CSRF's HTML 403
@@ -14,7 +14,7 @@ def rollbar_test(request):
         response = JsonResponse(["method_not_allowed"], safe=False, status=405)
         response["Allow"] = "GET, HEAD"
         return response
-    if registry["rollbar"].active:
+    if provider("rollbar").active:
         import rollbar
 
         rollbar.report_message("Hello World!", "warning", request=request)

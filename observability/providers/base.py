@@ -107,6 +107,11 @@ class Provider:
         """On, set up in this process, and not standing aside."""
         return self.enabled and self._setup_pid == os.getpid() and self.problem is None
 
+    @classmethod
+    def prepare(cls, enabled):
+        """Called once at start-up for every provider, on or off, before anything else: for an
+        SDK that the app imports either way and that reads the environment when it does."""
+
     def setup(self):
         """Start the provider in this process, once; idempotent, and never raises."""
         if not self.enabled or self._setup_pid == os.getpid():

@@ -8,7 +8,7 @@ import requests
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from observability.providers import registry
+from observability.providers.registry import provider as registered
 from observability.tests.conftest import FAKE_AWS
 
 
@@ -94,7 +94,7 @@ def test_every_check_has_a_hint(monkeypatch):
 
 
 def test_a_provider_that_cannot_work_stands_aside_with_one_warning(caplog):
-    provider = registry["rollbar"]
+    provider = registered("rollbar")
     with override_settings(OBSERVABILITY={"providers": ["rollbar"]}):
         provider._setup_pid = None
         with caplog.at_level(logging.WARNING, logger="observability.problems"):

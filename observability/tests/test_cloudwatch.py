@@ -61,7 +61,7 @@ def test_log_group_comes_from_cloudwatch_log_group(moto, provider_env, serve):
 def test_events_are_buffered_and_sent_in_batches_within_cloudwatch_limits(moto):
     import logging
 
-    from observability.logging import CloudWatchLogHandler
+    from observability.providers.cloudwatch.handler import CloudWatchLogHandler
 
     client = moto.logs_client()
     calls = []  # accepted PutLogEvents calls (the first one meets no stream, creates it, retries)
@@ -86,3 +86,20 @@ def test_events_are_buffered_and_sent_in_batches_within_cloudwatch_limits(moto):
         handler.close()
     assert moto.log_messages("batching") == [f"event {i}" for i in range(10)]
     assert calls.count(True) == 3  # 4 + 4 + 2: max_batch_count respected
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"}, "203.0.113.9"),
+        ({"REMOTE_ADDR": "::1", "HTTP_X_REAL_IP": "2001:db8::7"}, "2001:db8::7"),
+        ({"REMOTE_ADDR": "127.0.0.1"}, "127.0.0.1"),
+        # Not from the local proxy, or not an address: the peer, never the client's text.
+        ({"REMOTE_ADDR": "198.51.100.4", "HTTP_X_REAL_IP": "203.0.113.9"}, "198.51.100.4"),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "1.2.3.4 GET /forged"}, "127.0.0.1"),
+    ],
+)
+def test_the_request_line_names_the_client_behind_the_local_proxy(meta, expected):
+    from observability.providers.cloudwatch import client_address
+
+    assert client_address(meta) == expected

@@ -1,11 +1,16 @@
 """With no provider switched on, the app makes no telemetry traffic, prints nothing about it, and
 its middleware is not in the chain at all."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 import requests
 from django.core.exceptions import MiddlewareNotUsed
 from django.test import override_settings
 
+from activities.tests.live_server import PROJECT_DIR, server_environment
 from observability.middleware import ObservabilityMiddleware
 from observability.tests.receivers import wait_for
 
@@ -59,3 +64,33 @@ def test_each_provider_switches_on_alone(
         }
         assert wait_for(arrived[provider])
     assert {name for name, check in arrived.items() if check()} == {provider}
+
+
+SDK_MODULES = (
+    "watchtower", "boto3", "botocore", "rollbar", "aws_xray_sdk.core", "opentelemetry.sdk",
+    "opentelemetry.instrumentation", "opentelemetry.exporter", "opentelemetry.propagators",
+)  # fmt: skip
+LOADED_AFTER_SETUP = f"""
+import json, sys, django
+django.setup()
+print(json.dumps([name for name in {SDK_MODULES!r} if name in sys.modules]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("providers", "expected"),
+    [
+        ("", []),
+        ("rollbar", ["rollbar"]),
+        ("cloudwatch", ["watchtower", "boto3", "botocore"]),
+    ],
+)
+def test_a_provider_that_is_off_loads_no_sdk(providers, expected):
+    env = server_environment("sqlite:///unused.sqlite3", OBSERVABILITY_PROVIDERS=providers)
+    env.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+    env["ROLLBAR_ACCESS_TOKEN"] = "token-for-the-test"
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_AFTER_SETUP], cwd=PROJECT_DIR, env=env,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(result.stdout.splitlines()[-1]) == expected

@@ -3,7 +3,7 @@ costs no retries and never fills the span queue; it counts what it dropped."""
 
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from observability.providers.otel import GuardedSpanExporter
+from observability.providers.otel.export import GuardedSpanExporter
 
 
 class Collector:
@@ -18,7 +18,7 @@ class Collector:
 
 def test_a_failed_export_backs_off_and_counts_drops(monkeypatch):
     clock = [100.0]
-    monkeypatch.setattr("observability.providers.otel.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("observability.providers.otel.export.time.monotonic", lambda: clock[0])
     collector = Collector(SpanExportResult.FAILURE)
     guard = GuardedSpanExporter(collector)
     assert guard.export([]) == SpanExportResult.FAILURE

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 
 from observability.conf import PROVIDER_IDS, conf
 from observability.correlation import current_trace, incoming_trace
-from observability.providers import registry
+from observability.providers.registry import provider as registered
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, send_test=False, **options):
         self.stdout.write(f"service name: {conf.service_name}")
         for identifier in PROVIDER_IDS:
-            provider = registry[identifier]
+            provider = registered(identifier)
             self.stdout.write(f"\n{provider.title} ({identifier}): {self.state(provider)}")
             for key, value in provider.settings_for_status().items():
                 self.stdout.write(f"  {key}: {json.dumps(value, default=str)}")
@@ -51,7 +51,7 @@ class Command(BaseCommand):
     def send_each(self, ids):
         failed = False
         for identifier in PROVIDER_IDS:
-            provider = registry[identifier]
+            provider = registered(identifier)
             if not provider.active:
                 continue
             try:

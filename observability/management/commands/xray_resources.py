@@ -3,7 +3,7 @@ aws/json/xray.json through boto3. Run it as often as you like: it never makes du
 
 from django.core.management.base import BaseCommand, CommandError
 
-from observability.providers.cloudwatch import aws_client
+from observability.aws import aws_client
 from observability.providers.xray import load_rules_file, rules_path
 
 RULE_UPDATE_FIELDS = (

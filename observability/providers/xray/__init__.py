@@ -22,13 +22,18 @@ def valid_daemon_address(value):
     return bool(DAEMON_ADDRESS.match(str(value)))
 
 
-def drop_malformed_sdk_environment():
-    """The SDK parses AWS_XRAY_DAEMON_ADDRESS when `aws_xray_sdk.core` is first imported and
-    raises on a malformed value, which would stop the whole app. Check W020 names the problem;
-    the variable is dropped here, before anything imports the SDK's core."""
+def prepare_sdk_environment(enabled):
+    """The views import the X-Ray SDK whether X-Ray is on or off, and the SDK reads the daemon
+    address when its core is first imported: a malformed AWS_XRAY_DAEMON_ADDRESS would make that
+    import raise and stop the app, so check W020 names it and it is dropped here. With X-Ray off,
+    the SDK's own switch (its light top-level package, not the recorder) turns it off, so the
+    views' calls are silent no-ops and nothing is sent."""
     value = os.environ.get("AWS_XRAY_DAEMON_ADDRESS")
     if value is not None and not valid_daemon_address(value):
         del os.environ["AWS_XRAY_DAEMON_ADDRESS"]
+    from aws_xray_sdk import global_sdk_config
+
+    global_sdk_config.set_sdk_enabled(enabled)
 
 
 def load_rules_file(path):
@@ -65,6 +70,10 @@ class XRayProvider(Provider):
     identifier = "xray"
     title = "AWS X-Ray"
 
+    @classmethod
+    def prepare(cls, enabled):
+        prepare_sdk_environment(enabled)
+
     def __init__(self):
         super().__init__()
         self.emitter = None
@@ -76,7 +85,7 @@ class XRayProvider(Provider):
 
         _, rule = load_rules_file(rules_path())
         rules = local_sampling_rules(rule)
-        from observability.providers.xray_emitter import BackgroundUDPEmitter
+        from observability.providers.xray.emitter import BackgroundUDPEmitter
 
         self.emitter = BackgroundUDPEmitter(self.options["daemon_address"])
         options = {
@@ -140,13 +149,6 @@ class XRayProvider(Provider):
         if problem:
             return False, f"sent over UDP, unacknowledged: the daemon at {address} {problem}"
         return True, f"sent over UDP to the daemon at {address}, which answers on TCP"
-
-
-def disable_sdk_unless(enabled):
-    """With X-Ray off, the SDK answers every call with dummies, silently (no context errors)."""
-    from aws_xray_sdk import global_sdk_config
-
-    global_sdk_config.set_sdk_enabled(enabled)
 
 
 def daemon_problem(address, timeout=2.0):

@@ -17,7 +17,7 @@ class RollbarProvider(Provider):
 
     def __init__(self):
         super().__init__()
-        from observability.providers.rollbar_sender import RollbarSender
+        from observability.providers.rollbar.sender import RollbarSender
 
         self.sender = RollbarSender()
 
@@ -92,7 +92,7 @@ class RollbarProvider(Provider):
         """Report one message and wait for the API's answer."""
         import rollbar
 
-        from observability.providers.rollbar_sender import send_now
+        from observability.providers.rollbar.sender import send_now
 
         with captured("rollbar") as records:
             send_now(lambda: rollbar.report_message("observability send-test", "info"))

@@ -21,10 +21,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 from observability.problems import problems
-from observability.trace_ids import parse_xray_header
-
-NO_PARENT = ("xrayparent", "none")
-UNDECIDED = ("xraysampled", "undecided")
+from observability.trace_ids import NO_PARENT, UNDECIDED, parse_xray_header
 
 
 class XRayHeaderPropagator(AwsXRayPropagator):
@@ -88,10 +85,6 @@ class FailOpenPropagator(TextMapPropagator):
             ("otel", "propagator", name, action),
             "observability: %s.%s failed; the request goes on", name, action, exc_info=True,
         )  # fmt: skip
-
-
-def is_placeholder_parent(span_context):
-    return span_context.trace_state.get(NO_PARENT[0]) == NO_PARENT[1]
 
 
 class UndecidedParentSampler(Sampler):

@@ -1,14 +1,13 @@
 """OpenTelemetry: Django's instrumentation, spans exported over OTLP/HTTP (Honeycomb or any
 collector) by a batch processor in the background, or printed to the console."""
 
-import time
 from urllib.parse import urlsplit
 
 from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
-from observability.problems import problems
 from observability.providers.base import Provider, captured
+from observability.providers.otel.export import GuardedSpanExporter, ResultRecordingExporter
 
 EXPORTERS = ("otlp", "console")
 # Seconds one export may take, retries included: a slow collector never holds shutdown long.
@@ -62,7 +61,7 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry.sdk.trace import TracerProvider
 
         from observability.conf import conf
-        from observability.providers.otel_context import request_sampler, sampler_ratio
+        from observability.providers.otel.propagation import request_sampler, sampler_ratio
 
         # X-Ray-compatible trace ids: the same id names the request in every backend.
         provider = TracerProvider(
@@ -81,7 +80,10 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-        from observability.providers.otel_context import FailOpenPropagator, XRayHeaderPropagator
+        from observability.providers.otel.propagation import (
+            FailOpenPropagator,
+            XRayHeaderPropagator,
+        )
 
         # Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins).
         propagators = [
@@ -121,7 +123,7 @@ class OpenTelemetryProvider(Provider):
         return messages
 
     def sampler_checks(self):
-        from observability.providers.otel_context import sampler_ratio
+        from observability.providers.otel.propagation import sampler_ratio
 
         try:
             sampler_ratio(self.options.get("sampler_ratio"))
@@ -163,91 +165,3 @@ class OpenTelemetryProvider(Provider):
         if exporter.results == [SpanExportResult.SUCCESS]:
             return True, f"accepted by {self.endpoint()}"
         return False, f"not accepted by {self.endpoint()}: {records.reason() or 'no reason given'}"
-
-
-class ResultRecordingExporter:
-    """Wraps an exporter and keeps the result of each export, for --send-test."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.results = []
-
-    def export(self, spans):
-        self.results.append(self.inner.export(spans))
-        return self.results[-1]
-
-    def shutdown(self):
-        self.inner.shutdown()
-
-    def force_flush(self, timeout_millis=30000):
-        return True
-
-
-class GuardedSpanExporter:
-    """Wraps an exporter: spans leave scrubbed (observability.scrubbing), and after a failed
-    export the next batches are dropped at once, and counted, for BACK_OFF_SECONDS, so a
-    collector that is down costs no retries and never fills the span queue."""
-
-    BACK_OFF_SECONDS = 5.0
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.retry_at = 0.0
-        self.dropped = 0
-
-    def export(self, spans):
-        from opentelemetry.sdk.trace.export import SpanExportResult
-
-        if time.monotonic() < self.retry_at:
-            self.dropped += len(spans)
-            return SpanExportResult.FAILURE
-        result = self.inner.export([scrubbed(span) for span in spans])
-        if result != SpanExportResult.SUCCESS:
-            self.retry_at = time.monotonic() + self.BACK_OFF_SECONDS
-            self.dropped += len(spans)
-            problems.warn(
-                ("otel", "export"),
-                "observability: OpenTelemetry spans not accepted by %s; %d dropped so far",
-                getattr(self.inner, "_endpoint", "the exporter"), self.dropped,
-            )  # fmt: skip
-        return result
-
-    def shutdown(self):
-        self.inner.shutdown()
-
-    def force_flush(self, timeout_millis=30000):
-        return self.inner.force_flush(timeout_millis)
-
-
-def scrubbed(span):
-    """The span, or a copy with scrubbed attributes and event attributes where scrubbing
-    changes anything (most spans carry nothing to scrub and are not copied)."""
-    from opentelemetry.sdk.trace import Event, ReadableSpan
-
-    from observability.scrubbing import scrub
-
-    attributes = dict(span.attributes or {})
-    events = [(e, dict(e.attributes or {})) for e in span.events]
-    clean_attributes = scrub(attributes)
-    clean_events = [scrub(values) for _, values in events]
-    if clean_attributes is attributes and all(
-        clean is values for (_, values), clean in zip(events, clean_events, strict=True)
-    ):
-        return span
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=clean_attributes,
-        events=[
-            Event(e.name, clean, e.timestamp)
-            for (e, _), clean in zip(events, clean_events, strict=True)
-        ],
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )

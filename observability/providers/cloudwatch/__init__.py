@@ -1,6 +1,7 @@
-"""CloudWatch Logs: watchtower's handler in LOGGING (see observability.logging), and one log line
-per request, as the Flask original wrote them."""
+"""CloudWatch Logs: watchtower's handler in LOGGING (handler.py), and one log line per request, as
+the Flask original wrote them."""
 
+import ipaddress
 import logging
 import re
 import time
@@ -14,19 +15,17 @@ request_logger = logging.getLogger("observability.requests")
 LOG_GROUP_PATTERN = re.compile(r"^[\w\-./#]{1,512}$")
 
 
-def aws_client(service, region):
-    """A boto3 client that gives up quickly: telemetry never waits long on AWS."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=1,
-        read_timeout=3,
-        retries={"max_attempts": 1, "mode": "standard"},
-        # A batch holds thousands of events; the service validates them anyway.
-        parameter_validation=False,
-    )
-    return boto3.client(service, region_name=region, config=config)
+def client_address(meta):
+    """The client's address: the peer's, or where the peer is the local proxy that serves the
+    app (nginx, which sets X-Real-IP to the address it took the connection from), that one."""
+    peer = meta.get("REMOTE_ADDR")
+    real = meta.get("HTTP_X_REAL_IP")
+    if not real or peer not in ("127.0.0.1", "::1"):
+        return peer
+    try:
+        return str(ipaddress.ip_address(real))
+    except ValueError:
+        return peer
 
 
 class RequestLogMiddleware:
@@ -40,7 +39,7 @@ class RequestLogMiddleware:
         request_logger.info(
             "%s %s %s %s %s %s",
             time.strftime("[%Y-%b-%d %H:%M]", time.gmtime()),
-            request.META.get("REMOTE_ADDR"),
+            client_address(request.META),
             request.method,
             request.scheme,
             request.get_full_path(),
@@ -112,7 +111,8 @@ class CloudWatchProvider(Provider):
 
     def send_test(self, trace_id=None):
         """Log one line, flush, and read it back from CloudWatch Logs."""
-        from observability.logging import CloudWatchLogHandler
+        from observability.aws import aws_client
+        from observability.providers.cloudwatch.handler import CloudWatchLogHandler
 
         handlers = [h for h in logging.getLogger().handlers if isinstance(h, CloudWatchLogHandler)]
         if not handlers:

@@ -1,0 +1,94 @@
+"""OpenTelemetry's span export, kept safe: spans leave scrubbed, a collector that fails is backed
+off from instead of retried, and --send-test can see each export's result."""
+
+import time
+
+from observability.problems import problems
+
+
+class ResultRecordingExporter:
+    """Wraps an exporter and keeps the result of each export, for --send-test."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.results = []
+
+    def export(self, spans):
+        self.results.append(self.inner.export(spans))
+        return self.results[-1]
+
+    def shutdown(self):
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis=30000):
+        return True
+
+
+class GuardedSpanExporter:
+    """Wraps an exporter: spans leave scrubbed (observability.scrubbing), and after a failed
+    export the next batches are dropped at once, and counted, for BACK_OFF_SECONDS, so a
+    collector that is down costs no retries and never fills the span queue."""
+
+    BACK_OFF_SECONDS = 5.0
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.retry_at = 0.0
+        self.dropped = 0
+
+    def export(self, spans):
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        if time.monotonic() < self.retry_at:
+            self.dropped += len(spans)
+            return SpanExportResult.FAILURE
+        result = self.inner.export([scrubbed(span) for span in spans])
+        if result != SpanExportResult.SUCCESS:
+            self.retry_at = time.monotonic() + self.BACK_OFF_SECONDS
+            self.dropped += len(spans)
+            problems.warn(
+                ("otel", "export"),
+                "observability: OpenTelemetry spans not accepted by %s; %d dropped so far",
+                getattr(self.inner, "_endpoint", "the exporter"), self.dropped,
+            )  # fmt: skip
+        return result
+
+    def shutdown(self):
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis=30000):
+        return self.inner.force_flush(timeout_millis)
+
+
+def scrubbed(span):
+    """The span, or a copy with scrubbed attributes and event attributes where scrubbing
+    changes anything (most spans carry nothing to scrub and are not copied)."""
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+
+    from observability.scrubbing import scrub
+
+    attributes = dict(span.attributes or {})
+    events = [(e, dict(e.attributes or {})) for e in span.events]
+    clean_attributes = scrub(attributes)
+    clean_events = [scrub(values) for _, values in events]
+    if clean_attributes is attributes and all(
+        clean is values for (_, values), clean in zip(events, clean_events, strict=True)
+    ):
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=clean_attributes,
+        events=[
+            Event(e.name, clean, e.timestamp)
+            for (e, _), clean in zip(events, clean_events, strict=True)
+        ],
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
