@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.utils import get_random_secret_key
 
 from cruddur.environment import Environment, allowed_hosts, public_origins, shared_secret_key
+from observability.configuration import logging_settings, observability_settings, rollbar_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -182,91 +183,13 @@ CRUDDUR = {
     "MAX_PAGE_SIZE": env.int("CRUDDUR_MAX_PAGE_SIZE", 100, minimum=1),
 }
 
-# Telemetry: each provider is switched on by naming it in OBSERVABILITY_PROVIDERS and reads the
-# variables its users already know. Read through observability.conf, never directly.
-OBSERVABILITY = {
-    "providers": [
-        name.strip().lower()
-        for name in env.str("OBSERVABILITY_PROVIDERS").split(",")
-        if name.strip()
-    ],
-    "service_name": env.str("OTEL_SERVICE_NAME", "backend-django"),
-    "otel": {
-        "exporter": env.str("OTEL_TRACES_EXPORTER", "otlp"),
-        "endpoint": env.str("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-        "headers": env.str("OTEL_EXPORTER_OTLP_HEADERS"),
-        "honeycomb_api_key": env.str("HONEYCOMB_API_KEY") or None,
-        # For links from Rollbar items to the trace in Honeycomb.
-        "honeycomb_team": env.str("HONEYCOMB_TEAM") or None,
-        "honeycomb_environment": env.str("HONEYCOMB_ENVIRONMENT") or None,
-        # The fraction of new traces sampled (unset: every one); checked by observability.W012.
-        "sampler_ratio": env.str("OTEL_TRACES_SAMPLER_ARG") or None,
-    },
-    "xray": {
-        "daemon_address": env.str("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000"),
-        "dynamic_naming": env.str("AWS_XRAY_URL") or None,
-        "rules_file": env.str("AWS_XRAY_RULES_FILE") or None,
-        "centralized_sampling": env.bool("AWS_XRAY_CENTRALIZED_SAMPLING", default=True),
-    },
-    "cloudwatch": {
-        "log_group": env.str("CLOUDWATCH_LOG_GROUP", "cruddur"),
-        "region": env.str("AWS_DEFAULT_REGION") or env.str("AWS_REGION") or None,
-        "send_interval": env.str("CLOUDWATCH_SEND_INTERVAL", "5"),
-    },
-    "rollbar": {
-        "access_token": env.str("ROLLBAR_ACCESS_TOKEN") or None,
-        "environment": env.str("ROLLBAR_ENVIRONMENT") or ("development" if DEBUG else "production"),
-        "endpoint": env.str("ROLLBAR_ENDPOINT") or None,
-    },
-}
-
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_LEVEL = env.choice("DJANGO_LOG_LEVEL", "INFO", LOG_LEVELS)
 # What did not parse above, for cruddur.E001.
 ENVIRONMENT_PROBLEMS = env.problems
 
-# Every record carries the request's trace ids, is scrubbed of secrets, and telemetry SDKs'
-# complaints are held to one line a minute each.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "trace_context": {"()": "observability.logging.TraceContextFilter"},
-        "scrub": {"()": "observability.logging.ScrubFilter"},
-        "sdk_noise": {"()": "observability.logging.SdkNoiseFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "traced": {
-            "format": "%(asctime)s %(levelname)s %(name)s trace_id=%(trace_id)s "
-            "xray_trace_id=%(xray_trace_id)s span_id=%(span_id)s %(message)s"
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            # Trace ids on every line once telemetry is on; plain lines while it is off.
-            "formatter": "traced" if OBSERVABILITY["providers"] else "plain",
-            "filters": ["sdk_noise", "trace_context", "scrub"],
-        },
-    },
-    "loggers": {
-        # runserver's access log, through the same handlers as everything else.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
-if "cloudwatch" in OBSERVABILITY["providers"]:
-    # watchtower's handler (or a NullHandler when CloudWatch cannot work here); the request lines
-    # go to CloudWatch only, as the console already has the server's access log.
-    LOGGING["handlers"]["cloudwatch"] = {
-        "()": "observability.providers.cloudwatch.handler.cloudwatch_handler",
-        "filters": ["sdk_noise"],
-    }
-    LOGGING["root"]["handlers"].append("cloudwatch")
-    LOGGING["loggers"]["django.server"]["handlers"].append("cloudwatch")
-    LOGGING["loggers"]["observability.requests"] = {
-        "handlers": ["cloudwatch"],
-        "level": "INFO",
-        "propagate": False,
-    }
+# Telemetry: each provider is switched on by naming it in OBSERVABILITY_PROVIDERS and reads the
+# variables its users already know (README). Read through observability.conf, never directly.
+OBSERVABILITY = observability_settings(env.environ, debug=DEBUG)
+LOGGING = logging_settings(OBSERVABILITY, level=LOG_LEVEL)
+ROLLBAR = rollbar_settings(OBSERVABILITY, root=BASE_DIR)

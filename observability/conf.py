@@ -15,6 +15,8 @@ DEFAULTS = {
     # The providers switched on, a subset of PROVIDER_IDS.
     "providers": [],
     "service_name": "backend-django",
+    # Secret values the process holds that no option names (the AWS secret key), for scrubbing.
+    "secrets": [],
     "otel": {
         # "otlp" exports over OTLP/HTTP; "console" prints spans, for a laptop with no account.
         "exporter": "otlp",
@@ -37,6 +39,7 @@ DEFAULTS = {
         # The group and sampling rule, as data (aws/json/xray.json).
         "rules_file": None,
         # Poll the daemon for the rules made in the console; off, the file's rule applies locally.
+        # True/False, or its text (AWS_XRAY_CENTRALIZED_SAMPLING).
         "centralized_sampling": True,
     },
     "cloudwatch": {
@@ -59,6 +62,17 @@ DEFAULTS = {
 SECRET_OPTIONS = {"headers", "honeycomb_api_key", "access_token"}
 OTLP_DEFAULT_ENDPOINT = "http://localhost:4318"
 HONEYCOMB_ENDPOINT = "https://api.honeycomb.io"
+
+
+def as_bool(value):
+    """True or False from a setting given as either, or as 1/0, true/false, yes/no, on/off text;
+    None for anything else."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    return {"1": True, "true": True, "yes": True, "on": True}.get(
+        word, {"0": False, "false": False, "no": False, "off": False}.get(word)
+    )
 
 
 def merged(defaults, overrides):

@@ -3,9 +3,7 @@ CloudWatch) never shows a secret from a query string, a referer or a header."""
 
 from gunicorn.glogging import Logger
 
-from observability.scrubbing import is_sensitive, scrub_text
-
-REDACTED = "[REDACTED]"
+from observability.scrubbing import REDACTED, is_sensitive, scrub_text
 
 
 class ScrubbingLogger(Logger):

@@ -2,16 +2,17 @@
 minute, and the one log format. (CloudWatch's handler lives with its provider.)"""
 
 import logging
-import time
 
 from observability.correlation import log_ids
-from observability.problems import problems
+from observability.problems import INTERVAL_SECONDS, RateLimiter, problems
 from observability.scrubbing import scrub_text
 
+# The one log format: with trace ids while telemetry is on (console and CloudWatch), plain off.
 FORMAT = (
     "%(asctime)s %(levelname)s %(name)s "
     "trace_id=%(trace_id)s xray_trace_id=%(xray_trace_id)s span_id=%(span_id)s %(message)s"
 )
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Loggers of the SDKs that ship telemetry: never fed back into CloudWatch, and rate-limited.
 SDK_LOGGERS = (
     "botocore", "boto3", "urllib3", "s3transfer", "watchtower", "opentelemetry",
@@ -79,19 +80,16 @@ class SdkNoiseFilter(FailOpenFilter):
     """Lets through at most one record a minute from each telemetry SDK (by its top-level
     package), so a backend that is down never floods the log."""
 
-    def __init__(self, interval=60.0):
+    def __init__(self, interval=INTERVAL_SECONDS):
         super().__init__()
-        self.interval = interval
-        self.last = {}
+        self.limiter = RateLimiter(interval)
 
     def apply(self, record):
         if not record.name.startswith(SDK_LOGGERS) or record.name == "observability.problems":
             return True
-        key = record.name.split(".", 1)[0]
-        now = time.monotonic()
-        if now - self.last.get(key, -self.interval) < self.interval:
+        allowed, _ = self.limiter.allow(record.name.split(".", 1)[0])
+        if not allowed:
             return False
-        self.last[key] = now
         if record.exc_info:
             # One line, not a traceback: what failed is all the operator needs here.
             error = record.exc_info[1]

@@ -59,10 +59,11 @@ class ObservabilityMiddleware:
 
     def __init__(self, get_response):
         active = active_providers()
-        factories = [factory for provider in active for factory in provider.middleware()]
+        factories = [factory for provider in active for factory in provider.outer_middleware()]
         if active:
-            # First: the request's one trace, handed to every provider below it.
-            factories.insert(0, TraceCorrelationMiddleware)
+            # Then the request's one trace, handed to every provider below it.
+            factories.append(TraceCorrelationMiddleware)
+        factories += [factory for provider in active for factory in provider.middleware()]
         self.layers = []
         handler = get_response
         for factory in reversed(factories):

@@ -8,10 +8,11 @@ key, OTLP header values, Django's secret key, the database password).
 
 import html
 import json
-import os
 import re
 from functools import lru_cache
-from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+from django.core.signals import setting_changed
 
 REDACTED = "[REDACTED]"
 # Matched against lower-cased text (see folded()): a case-sensitive search of a lower-cased string
@@ -30,10 +31,6 @@ QUERY_PAIR = re.compile(rf"(?P<name>{_NAME})=(?P<value>[^&\s;,#\"']*)")
 JSON_PAIR = re.compile(
     r"\"(?P<name>(?:[\w.\-\[\]]|\\u[0-9a-fA-F]{4})*)\"\s*:\s*\"(?P<value>(?:[^\"\\]|\\.)*)\""
 )
-SECRET_VARIABLES = (
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "ROLLBAR_ACCESS_TOKEN", "HONEYCOMB_API_KEY",
-    "DJANGO_SECRET_KEY",
-)  # fmt: skip
 MIN_SECRET_LENGTH = 6
 
 
@@ -71,14 +68,9 @@ def is_sensitive(name):
 
 @lru_cache(maxsize=1)
 def process_secrets():
-    """The process's own secret values, longest first: read once, as the environment does not
-    change under a running process (tests that change it call process_secrets.cache_clear())."""
-    values = {os.environ.get(name, "") for name in SECRET_VARIABLES}
-    for pair in os.environ.get("OTEL_EXPORTER_OTLP_HEADERS", "").split(","):
-        values.add(pair.partition("=")[2].strip())
-    password = urlsplit(os.environ.get("DATABASE_URL", "")).password
-    values.add(password or "")
-    values |= settings_secrets()
+    """The process's own secret values, longest first, from the settings that hold them: read
+    once (the cache is cleared when one of those settings changes)."""
+    values = settings_secrets()
     values = {v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH}
     # As they would stand in a URL, a form body or an HTML page, too.
     values |= {encoded(v) for v in values for encoded in (quote, quote_plus, html.escape)}
@@ -86,15 +78,28 @@ def process_secrets():
 
 
 def settings_secrets():
-    """Secrets the settings hold that need not come from the environment: the secret key (which
-    may come from a key file) and the databases' passwords."""
+    """The one list of what counts as a secret: the observability options that are secrets (the
+    OTLP header values, the Honeycomb key, the Rollbar token), the other secret values the
+    process holds (the AWS secret key), Django's secret key and the databases' passwords."""
     from django.conf import settings
+
+    from observability.conf import conf
 
     if not settings.configured:
         return set()
-    databases = getattr(settings, "DATABASES", {}).values()
-    passwords = {database.get("PASSWORD") or "" for database in databases}
-    return {getattr(settings, "SECRET_KEY", "") or "", *passwords}
+    values = {*conf.secrets, conf.otel["honeycomb_api_key"], conf.rollbar["access_token"]}
+    values |= {pair.partition("=")[2].strip() for pair in (conf.otel["headers"] or "").split(",")}
+    values |= {database.get("PASSWORD") for database in settings.DATABASES.values()}
+    values.add(settings.SECRET_KEY)
+    return values
+
+
+def forget_secrets(*, setting, **kwargs):
+    if setting in ("OBSERVABILITY", "SECRET_KEY", "DATABASES"):
+        process_secrets.cache_clear()
+
+
+setting_changed.connect(forget_secrets)
 
 
 def scrub_text(text):

@@ -7,7 +7,7 @@ import yaml
 from activities.tests.live_server import PROJECT_DIR
 
 READ_PATTERN = re.compile(
-    r"""(?:environ\.get|env\.(?:str|bool|int|choice)|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["'](?!\]\s*=[^=])"""
+    r"""(?:environ\.get|env\.(?:str|bool|int|choice)|variable|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["'](?!\]\s*=[^=])"""
 )
 
 

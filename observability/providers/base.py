@@ -139,6 +139,11 @@ class Provider:
     def start(self):
         """Provider-specific set-up (exporters, SDK configuration)."""
 
+    def outer_middleware(self):
+        """Middleware factories that must run outside the request's trace correlation, because
+        they start the trace it reads (OpenTelemetry's), outermost first."""
+        return []
+
     def middleware(self):
         """Middleware factories this provider contributes to ObservabilityMiddleware, outermost
         first."""

@@ -45,6 +45,10 @@ def test_unknown_provider_name():
         ({"providers": ["otel"], "otel": {"sampler_ratio": "5"}}, "observability.W012"),
         ({"providers": ["xray"], "xray": {"daemon_address": "localhost"}}, "observability.W020"),
         (
+            {"providers": ["xray"], "xray": {"centralized_sampling": "maybe"}},
+            "observability.W022",
+        ),
+        (
             {"providers": ["xray"], "xray": {"rules_file": "/nonexistent.json"}},
             "observability.W021",
         ),

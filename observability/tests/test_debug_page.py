@@ -3,6 +3,7 @@ the request's META (which under runserver is the whole environment), not in a fr
 or an exception's message."""
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import path
 
@@ -25,15 +26,17 @@ urlpatterns = [path("explode", explode_with_secrets)]
 
 
 @pytest.fixture
-def secrets_in_the_environment(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", DATABASE_URL)
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"x-honeycomb-team={OTLP_HEADER}")
+def database_password(monkeypatch):
+    """The database's password in the settings, as DATABASE_URL put it there (the test database
+    itself has none)."""
+    monkeypatch.setitem(settings.DATABASES["default"], "PASSWORD", DB_PASSWORD)
     process_secrets.cache_clear()
     yield
+    monkeypatch.undo()
     process_secrets.cache_clear()
 
 
-@pytest.mark.usefixtures("secrets_in_the_environment")
+@pytest.mark.usefixtures("database_password")
 @pytest.mark.parametrize("accept", ["text/html", "text/plain"])
 @override_settings(
     DEBUG=True,

@@ -92,3 +92,19 @@ def test_console_exporter_prints_spans(provider_env, serve, tmp_path):
         log = tmp_path / "server.log"
         printed = wait_for(lambda: '"name": "home-activities-mock-data"' in log.read_text())
     assert printed
+
+
+def test_the_instrumentation_runs_inside_observability_middleware_not_in_settings():
+    """Its middleware is under the same fail-open protection as every provider's: settings'
+    MIDDLEWARE stays as settings.py wrote it."""
+    env = server_environment("sqlite:///unused.sqlite3", OBSERVABILITY_PROVIDERS="otel")
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from cruddur import settings as written; "
+        "print(settings.MIDDLEWARE == written.MIDDLEWARE, settings.MIDDLEWARE[0])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_DIR, env=env,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert result.stdout.split() == ["True", "observability.middleware.ObservabilityMiddleware"]

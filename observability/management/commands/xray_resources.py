@@ -4,7 +4,7 @@ aws/json/xray.json through boto3. Run it as often as you like: it never makes du
 from django.core.management.base import BaseCommand, CommandError
 
 from observability.aws import aws_client
-from observability.providers.xray import load_rules_file, rules_path
+from observability.providers.registry import provider_class
 
 RULE_UPDATE_FIELDS = (
     "RuleName", "ResourceARN", "Priority", "FixedRate", "ReservoirSize", "ServiceName",
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         import boto3
         import botocore.exceptions
 
-        group, rule = load_rules_file(rules_path())
+        group, rule = provider_class("xray").rules()
         client = aws_client("xray", boto3.session.Session().region_name)
         try:
             self.stdout.write(f"group {group['GroupName']}: {self.put_group(client, group)}")

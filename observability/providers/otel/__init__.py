@@ -3,6 +3,7 @@ collector) by a batch processor in the background, or printed to the console."""
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
@@ -96,8 +97,22 @@ class OpenTelemetryProvider(Provider):
         trace.set_tracer_provider(self.tracer_provider)
         instrumentor = DjangoInstrumentor()
         if not instrumentor.is_instrumented_by_opentelemetry:
-            # The instrumentor puts its own middleware first in settings.MIDDLEWARE.
+            # The instrumentor configures its middleware and puts it first in settings.MIDDLEWARE;
+            # it runs inside ObservabilityMiddleware instead (outer_middleware), fail-open like
+            # every provider's, so MIDDLEWARE is left as settings.py wrote it.
+            written = settings.MIDDLEWARE
+            snapshot = list(written)
             instrumentor.instrument(tracer_provider=self.tracer_provider)
+            if isinstance(written, list):  # it inserts into the list itself
+                written[:] = snapshot
+            settings.MIDDLEWARE = written
+
+    def outer_middleware(self):
+        from opentelemetry.instrumentation.django.middleware.otel_middleware import (
+            _DjangoMiddleware,
+        )
+
+        return [_DjangoMiddleware]
 
     def checks(self):
         messages = []

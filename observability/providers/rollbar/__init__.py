@@ -21,15 +21,14 @@ class RollbarProvider(Provider):
 
         self.sender = RollbarSender()
 
-    def rollbar_settings(self):
-        """The ROLLBAR setting of Rollbar's Django middleware."""
-        from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
-        from django.http import Http404
-
-        options = {
-            "access_token": self.options["access_token"],
-            "environment": self.options["environment"],
-            "root": str(settings.BASE_DIR),
+    @classmethod
+    def django_settings(cls, options, root):
+        """ROLLBAR, the setting Rollbar's Django middleware reads, made from our options when
+        settings.py is read (observability.configuration), never written at run time."""
+        rollbar = {
+            "access_token": options["access_token"],
+            "environment": options["environment"],
+            "root": str(root),
             # "blocking" only in RollbarSender's own thread: requests just queue the item.
             "handler": "blocking",
             "timeout": 2,
@@ -40,22 +39,24 @@ class RollbarProvider(Provider):
             "capture_ip": "anonymize",
             # Client errors (4xx) are the client's, not the service's: not reported.
             "exception_level_filters": [
-                (Http404, "ignored"),
-                (PermissionDenied, "ignored"),
-                (BadRequest, "ignored"),
-                (SuspiciousOperation, "ignored"),
+                ("django.http.Http404", "ignored"),
+                ("django.core.exceptions.PermissionDenied", "ignored"),
+                ("django.core.exceptions.BadRequest", "ignored"),
+                ("django.core.exceptions.SuspiciousOperation", "ignored"),
             ],
         }
-        if self.options["endpoint"]:
-            options["endpoint"] = self.options["endpoint"].rstrip("/") + "/"
-        return options
+        if options["endpoint"]:
+            rollbar["endpoint"] = options["endpoint"].rstrip("/") + "/"
+        return rollbar
 
     def start(self):
         import rollbar
         from rollbar.lib import events
 
-        settings.ROLLBAR = self.rollbar_settings()
-        options = dict(settings.ROLLBAR)
+        options = dict(
+            getattr(settings, "ROLLBAR", None)
+            or self.django_settings(self.options, settings.BASE_DIR)
+        )
         rollbar.init(options.pop("access_token"), options.pop("environment"), **options)
         # In this order: enrich and scrub, then hand over to the background sender.
         events.add_payload_handler(enrich_payload, pos=0)

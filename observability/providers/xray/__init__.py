@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.checks import Warning
 
-from observability.conf import conf
+from observability.conf import as_bool, conf
 from observability.providers.base import Provider
 
 # The daemon address forms the SDK accepts: host:port, or "tcp:host:port udp:host:port".
@@ -28,9 +28,8 @@ def prepare_sdk_environment(enabled):
     import raise and stop the app, so check W020 names it and it is dropped here. With X-Ray off,
     the SDK's own switch (its light top-level package, not the recorder) turns it off, so the
     views' calls are silent no-ops and nothing is sent."""
-    value = os.environ.get("AWS_XRAY_DAEMON_ADDRESS")
-    if value is not None and not valid_daemon_address(value):
-        del os.environ["AWS_XRAY_DAEMON_ADDRESS"]
+    if not valid_daemon_address(conf.xray["daemon_address"]):
+        os.environ.pop("AWS_XRAY_DAEMON_ADDRESS", None)
     from aws_xray_sdk import global_sdk_config
 
     global_sdk_config.set_sdk_enabled(enabled)
@@ -74,6 +73,11 @@ class XRayProvider(Provider):
     def prepare(cls, enabled):
         prepare_sdk_environment(enabled)
 
+    @staticmethod
+    def rules():
+        """The Group and SamplingRule of the rules file (for `manage.py xray_resources`)."""
+        return load_rules_file(rules_path())
+
     def __init__(self):
         super().__init__()
         self.emitter = None
@@ -97,7 +101,7 @@ class XRayProvider(Provider):
             "sampling_rules": rules,
             "plugins": (),
         }
-        if not self.options["centralized_sampling"]:
+        if as_bool(self.options["centralized_sampling"]) is False:
             options["sampler"] = LocalSampler(rules)
         if self.options["dynamic_naming"]:
             options["dynamic_naming"] = self.options["dynamic_naming"]
@@ -117,6 +121,16 @@ class XRayProvider(Provider):
                     f"AWS_XRAY_DAEMON_ADDRESS {self.options['daemon_address']!r} is not host:port.",
                     hint="Point it at the daemon, e.g. 127.0.0.1:2000 or xray-daemon:2000.",
                     id="observability.W020",
+                )
+            )
+        if as_bool(self.options["centralized_sampling"]) is None:
+            messages.append(
+                Warning(
+                    "AWS_XRAY_CENTRALIZED_SAMPLING "
+                    f"{self.options['centralized_sampling']!r} is neither true nor false.",
+                    hint="Set it to true (poll the daemon for the console's rules) or false "
+                    "(the rules file applies locally).",
+                    id="observability.W022",
                 )
             )
         try:
