@@ -19,8 +19,8 @@ FALSE = {"0", "false", "no", "off", ""}
 class Environment:
     """Typed reads of os.environ; `problems` lists what did not parse, one sentence each."""
 
-    def __init__(self, environ=None):
-        self.environ = os.environ if environ is None else environ
+    def __init__(self, environ):
+        self.environ = environ
         self.problems = []
 
     def str(self, name, default=""):

@@ -6,6 +6,7 @@ Gitpod and Codespaces are recognised from the variables they set, so that
 `python manage.py runserver 0.0.0.0:4567` works there with no configuration.
 """
 
+import os
 from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
@@ -21,7 +22,7 @@ LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 # Every variable is read through `env`: a value that does not parse is named by
 # `manage.py check` (cruddur.E001), never a traceback from here.
-env = Environment()
+env = Environment(os.environ)
 
 DEBUG = env.bool("DJANGO_DEBUG")
 
