@@ -110,6 +110,9 @@ def is_aware_time(text):
     the database can compare (its UTC form is a valid time)."""
     try:
         moment = parse_datetime(text) if isinstance(text, str) else None
-        return moment is not None and moment.tzinfo is not None and bool(moment.astimezone(UTC))
+        if moment is None or moment.tzinfo is None:
+            return False
+        moment.astimezone(UTC)  # raises OverflowError past the calendar's ends
     except (ValueError, OverflowError):
         return False
+    return True

@@ -52,13 +52,13 @@ class TraceContextFilter(FailOpenFilter):
     """Puts trace_id, xray_trace_id and span_id on every record ("-" outside a request)."""
 
     def filter(self, record):
-        if not hasattr(record, "trace_id"):  # "-" stands when the ids cannot be had
-            record.trace_id = record.xray_trace_id = record.span_id = "-"
+        if hasattr(record, "trace_id"):  # once per record, however many handlers
+            return True
+        record.trace_id = record.xray_trace_id = record.span_id = "-"  # if the ids cannot be had
         return super().filter(record)
 
     def apply(self, record):
-        if record.trace_id == "-":  # once per record, however many handlers
-            record.trace_id, record.xray_trace_id, record.span_id = log_ids()
+        record.trace_id, record.xray_trace_id, record.span_id = log_ids()
         return True
 
 
