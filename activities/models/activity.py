@@ -2,14 +2,12 @@
 
 import uuid
 
-from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch
 from django.utils import timezone
 
 
 class ActivityQuerySet(models.QuerySet):
-    """The feeds' selections, each loading users and replies in a fixed number of queries."""
+    """Selections of activities for the ORM's users (the lists read through activities.feeds)."""
 
     def top_level(self):
         """Activities that are not replies."""
@@ -18,15 +16,6 @@ class ActivityQuerySet(models.QuerySet):
     def with_authors(self):
         """Load each activity's user in the same query."""
         return self.select_related("user")
-
-    def with_replies(self):
-        """Load the oldest replies of each activity (with their users) into `reply_preview`,
-        in one more query."""
-        limit = settings.CRUDDUR["REPLIES_PER_ACTIVITY"]
-        replies = Activity.objects.with_authors().order_by("created_at", "uuid")[:limit]
-        return self.with_authors().prefetch_related(
-            Prefetch("replies", queryset=replies, to_attr="reply_preview")
-        )
 
 
 class Activity(models.Model):
@@ -43,6 +32,11 @@ class Activity(models.Model):
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
+    # The top-level activity a reply belongs to, however deep it answers: a reply to a reply
+    # shows in its thread (null for a top-level activity).
+    thread = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="thread_replies"
+    )
 
     objects = ActivityQuerySet.as_manager()
 
@@ -51,6 +45,7 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["reply_to", "-created_at"], name="activity_thread_idx"),
             models.Index(fields=["user", "-created_at"], name="activity_user_idx"),
+            models.Index(fields=["thread", "created_at"], name="activity_thread_time_idx"),
         ]
         verbose_name_plural = "activities"
 

@@ -53,10 +53,11 @@ class ReplySerializer(RequestSerializer, serializers.ModelSerializer):
         read_only_fields = ["uuid", "likes_count", "replies_count", "reposts_count"]
 
     def create(self, validated_data):
-        """Save the reply and count it on its parent, in one transaction."""
+        """Save the reply and count it on its parent and, for a reply to a reply, on the top of
+        its thread too (whose replies_count counts the thread it shows), in one transaction."""
         with transaction.atomic():
             reply = super().create(validated_data)
-            Activity.objects.filter(pk=reply.reply_to_id).update(
+            Activity.objects.filter(pk__in={reply.reply_to_id, reply.thread_id}).update(
                 replies_count=F("replies_count") + 1
             )
         return reply
@@ -71,6 +72,7 @@ class ActivitySerializer(ReplySerializer):
     ttl = serializers.ChoiceField(
         choices=list(TTLS), write_only=True, error_messages=error_codes("ttl")
     )
+    # Output of a created activity only: the lists read through activities.feeds.
     replies = ReplySerializer(many=True, read_only=True, source="reply_preview")
 
     class Meta(ReplySerializer.Meta):
@@ -80,7 +82,7 @@ class ActivitySerializer(ReplySerializer):
         ttl = validated_data.pop("ttl")
         validated_data["expires_at"] = timezone.now() + TTLS[ttl]
         activity = Activity.objects.create(**validated_data)
-        activity.reply_preview = []
+        activity.reply_preview = []  # a new activity shows no replies yet
         return activity
 
 

@@ -51,7 +51,7 @@ FEEDS = {
     "/api/activities/68f126b0-1ceb-4a33-88be-d90fa7109eee": 2,
     "/api/activities/68f126b0-1ceb-4a33-88be-d90fa7109eee/reply": 2,
     "/api/message_groups": 2,
-    "/api/messages/@worf": 4,
+    "/api/messages/@worf": 3,
 }
 
 

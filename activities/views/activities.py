@@ -8,7 +8,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
 from opentelemetry import trace
 from rest_framework import generics
+from rest_framework.response import Response
 
+from activities import feeds
 from activities.exceptions import ActivityNotFound, UserNotFound
 from activities.models import Activity, User
 from activities.schema import (
@@ -21,23 +23,37 @@ from activities.schema import (
     reading,
     writing,
 )
+from activities.selections import acting_user_key, db_uuid, user_key
 from activities.serializers.activities import ActivitySerializer, ReplySerializer, SearchSerializer
-from activities.views.base import ContractMixin, CreateMixin
+from activities.views.base import ContractMixin, CreateMixin, SelectionListMixin
 
 logger = logging.getLogger(__name__)
 home_tracer = trace.get_tracer("home.activities")
 
 
-def find_activity(value, queryset=Activity.objects):
-    """The activity with the uuid in the URL; 404 activity_not_found, also for a malformed uuid."""
+def activity_key(value):
+    """The uuid in the URL; 404 activity_not_found for a malformed one."""
     try:
-        key = uuid.UUID(value)
+        return uuid.UUID(value)
     except ValueError:
         raise ActivityNotFound() from None
-    activity = queryset.filter(pk=key).first()
+
+
+def find_activity(value):
+    """The activity with the uuid in the URL; 404 activity_not_found, also for a malformed uuid."""
+    activity = Activity.objects.filter(pk=activity_key(value)).first()
     if activity is None:
         raise ActivityNotFound()
     return activity
+
+
+class ActivityListView(SelectionListMixin, ContractMixin, generics.ListAPIView):
+    """A list of activities, each with the replies it shows."""
+
+    serializer_class = ActivitySerializer
+
+    def complete(self, page):
+        return feeds.with_replies(page)
 
 
 MESSAGE_CODES = ("message_blank", "message_exceed_max_chars", "message_invalid")
@@ -50,13 +66,11 @@ SEARCH_INVALID = errors(
 
 
 @extend_schema_view(get=reading(ActivitySerializer(many=True), paged=True))
-class HomeFeedView(ContractMixin, generics.ListAPIView):
-    """Top-level activities of everyone, newest first, each with its replies."""
-
-    serializer_class = ActivitySerializer
+class HomeFeedView(ActivityListView):
+    """Top-level activities of everyone, newest first, each with its thread."""
 
     def get_queryset(self):
-        return Activity.objects.top_level().with_replies()
+        return feeds.home()
 
     def list(self, request, *args, **kwargs):
         logger.info("HomeActivities")
@@ -84,14 +98,11 @@ class ActivitiesView(CreateMixin, HomeFeedView):
 
 
 @extend_schema_view(get=reading(ActivitySerializer(many=True), paged=True))
-class NotificationsFeedView(ContractMixin, generics.ListAPIView):
+class NotificationsFeedView(ActivityListView):
     """Replies by others to the acting user's activities, newest first."""
 
-    serializer_class = ActivitySerializer
-
     def get_queryset(self):
-        user = User.objects.acting()
-        return Activity.objects.filter(reply_to__user=user).exclude(user=user).with_replies()
+        return feeds.notifications(acting_user_key())
 
 
 @extend_schema_view(
@@ -99,16 +110,14 @@ class NotificationsFeedView(ContractMixin, generics.ListAPIView):
         ActivitySerializer(many=True), paged=True, not_found=USER_NOT_FOUND, parameters=[HANDLE]
     )
 )
-class UserFeedView(ContractMixin, generics.ListAPIView):
+class UserFeedView(ActivityListView):
     """One user's top-level activities, newest first."""
 
-    serializer_class = ActivitySerializer
-
     def get_queryset(self):
-        user = User.objects.by_handle(self.kwargs["handle"])
+        user = user_key(self.kwargs["handle"])
         if user is None:
             raise UserNotFound()
-        return Activity.objects.top_level().filter(user=user).with_replies()
+        return feeds.by_user(user)
 
     def list(self, request, *args, **kwargs):
         # A no-op unless X-Ray is on and this request is sampled.
@@ -128,16 +137,13 @@ class UserFeedView(ContractMixin, generics.ListAPIView):
         parameters=[SearchSerializer],
     )
 )
-class SearchView(ContractMixin, generics.ListAPIView):
+class SearchView(ActivityListView):
     """Activities whose message contains `term`, case-insensitively, newest first."""
-
-    serializer_class = ActivitySerializer
 
     def get_queryset(self):
         query = SearchSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        term = query.validated_data["term"]
-        return Activity.objects.filter(message__icontains=term).with_replies()
+        return feeds.search(query.validated_data["term"])
 
 
 @extend_schema_view(
@@ -148,8 +154,11 @@ class ActivityDetailView(ContractMixin, generics.RetrieveAPIView):
 
     serializer_class = ActivitySerializer
 
-    def get_object(self):
-        return find_activity(self.kwargs["activity_uuid"], Activity.objects.with_replies())
+    def retrieve(self, request, *args, **kwargs):
+        activity = feeds.one(db_uuid(activity_key(self.kwargs["activity_uuid"])))
+        if activity is None:
+            raise ActivityNotFound()
+        return Response(activity)
 
 
 @extend_schema_view(
@@ -162,19 +171,23 @@ class ActivityDetailView(ContractMixin, generics.RetrieveAPIView):
         parameters=[ACTIVITY_UUID], examples=example({"message": "This post has no honor!"}),
     ),
 )  # fmt: skip
-class RepliesView(CreateMixin, ContractMixin, generics.ListAPIView):
-    """POST a reply to an activity as the acting user; GET lists its replies, oldest first."""
+class RepliesView(CreateMixin, SelectionListMixin, ContractMixin, generics.ListAPIView):
+    """POST a reply to an activity (or to a reply: it joins the same thread) as the acting user;
+    GET lists the replies the activity shows, oldest first: a thread, or a reply's answers."""
 
     serializer_class = ReplySerializer
     ordering = "created_at"
 
     def get_queryset(self):
-        parent = find_activity(self.kwargs["activity_uuid"])
-        return Activity.objects.filter(reply_to=parent).with_authors()
+        replies = feeds.replies_shown(db_uuid(activity_key(self.kwargs["activity_uuid"])))
+        if replies is None:
+            raise ActivityNotFound()
+        return replies
 
     def create(self, request, *args, **kwargs):
         self.parent = find_activity(self.kwargs["activity_uuid"])
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
-        serializer.save(user=User.objects.acting(), reply_to=self.parent)
+        thread = self.parent.thread_id or self.parent.pk
+        serializer.save(user=User.objects.acting(), reply_to=self.parent, thread_id=thread)

@@ -1,4 +1,5 @@
-"""What every Cruddur API view shares: JSON errors, and 200 for a successful create."""
+"""What every Cruddur API view shares: JSON errors, 200 for a successful create, and lists read
+through `activities.selections`."""
 
 from rest_framework import mixins, status
 from rest_framework.renderers import JSONRenderer
@@ -22,3 +23,15 @@ class CreateMixin(mixins.CreateModelMixin):
         response = self.create(request, *args, **kwargs)
         response.status_code = status.HTTP_200_OK
         return response
+
+
+class SelectionListMixin:
+    """GET lists the view's Selection (its `get_queryset`): paged by the cursor paginator, rows
+    already in the answer's shape, then `complete(page)` adds what a page needs (replies)."""
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.complete(page))
+
+    def complete(self, page):
+        return page

@@ -3,11 +3,13 @@
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import generics
 
+from activities import conversations
 from activities.exceptions import UserNotFound
-from activities.models import Message, MessageGroup, User
+from activities.models import User
 from activities.schema import HANDLE, USER_NOT_FOUND, errors, example, reading, writing
+from activities.selections import acting_user_key, user_key
 from activities.serializers.messages import MessageGroupSerializer, MessageSerializer
-from activities.views.base import ContractMixin, CreateMixin
+from activities.views.base import ContractMixin, CreateMixin, SelectionListMixin
 
 MESSAGE_INVALID = errors(
     "A field is missing or invalid",
@@ -17,14 +19,13 @@ MESSAGE_INVALID = errors(
 
 
 @extend_schema_view(get=reading(MessageGroupSerializer(many=True), paged=True))
-class MessageGroupsView(ContractMixin, generics.ListAPIView):
+class MessageGroupsView(SelectionListMixin, ContractMixin, generics.ListAPIView):
     """The acting user's conversations, the latest first."""
 
     serializer_class = MessageGroupSerializer
-    ordering = "-latest_message_at"
 
     def get_queryset(self):
-        return MessageGroup.objects.inbox_of(User.objects.acting())
+        return conversations.inbox(acting_user_key())
 
 
 @extend_schema_view(
@@ -52,15 +53,14 @@ class MessagesView(CreateMixin, MessageGroupsView):
         MessageSerializer(many=True), paged=True, not_found=USER_NOT_FOUND, parameters=[HANDLE]
     )
 )
-class ConversationView(ContractMixin, generics.ListAPIView):
+class ConversationView(SelectionListMixin, ContractMixin, generics.ListAPIView):
     """The messages between the acting user and another user, oldest first."""
 
     serializer_class = MessageSerializer
     ordering = "created_at"
 
     def get_queryset(self):
-        other = User.objects.by_handle(self.kwargs["handle"])
+        other = user_key(self.kwargs["handle"])
         if other is None:
             raise UserNotFound()
-        group = MessageGroup.objects.between(User.objects.acting(), other)
-        return Message.objects.filter(group=group).select_related("user")
+        return conversations.conversation(acting_user_key(), other)
