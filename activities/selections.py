@@ -21,19 +21,23 @@ from activities.models import User
 
 
 def iso_time(value):
-    """A time as the contract writes it (UTC, with offset and microseconds); SQLite's are naive
-    UTC, PostgreSQL's aware."""
+    """A time as the contract writes it (UTC, with offset and microseconds): SQLite's are naive
+    UTC, PostgreSQL's aware (in UTC, the connection's time zone)."""
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+        return value.isoformat(timespec="microseconds") + "+00:00"
+    if value.utcoffset():
+        value = value.astimezone(datetime.UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def text_uuid(value):
     """A uuid column's value as text with dashes: SQLite keeps 32 hex digits, PostgreSQL a UUID."""
     if value is None or isinstance(value, uuid.UUID):
         return value and str(value)
+    if len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
     return str(uuid.UUID(value))
 
 

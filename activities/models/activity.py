@@ -44,8 +44,20 @@ class Activity(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["reply_to", "-created_at"], name="activity_thread_idx"),
-            models.Index(fields=["user", "-created_at"], name="activity_user_idx"),
-            models.Index(fields=["thread", "created_at"], name="activity_thread_time_idx"),
+            # The home and user feeds: top-level activities, newest first, read in index order
+            # (PostgreSQL orders by an index after `IS NULL` only when the index is partial).
+            models.Index(
+                fields=["-created_at", "-uuid"],
+                condition=models.Q(reply_to__isnull=True),
+                name="activity_top_level_idx",
+            ),
+            models.Index(
+                fields=["user", "-created_at", "-uuid"],
+                condition=models.Q(reply_to__isnull=True),
+                name="activity_user_top_level_idx",
+            ),
+            # The replies a thread shows, oldest first, read in index order.
+            models.Index(fields=["thread", "created_at", "uuid"], name="activity_thread_time_idx"),
         ]
         verbose_name_plural = "activities"
 

@@ -1,5 +1,6 @@
 """Every reply knows its thread (the top-level activity it belongs to), so a reply to a reply shows
-in that thread; existing replies are filled in, and each top-level activity counts its thread."""
+in that thread; existing replies are filled in, and each top-level activity counts its thread.
+The feeds get indexes that they read in order, so a page costs the same in a table of any size."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -47,7 +48,26 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="activity",
-            index=models.Index(fields=["thread", "created_at"], name="activity_thread_time_idx"),
+            index=models.Index(
+                fields=["thread", "created_at", "uuid"], name="activity_thread_time_idx"
+            ),
         ),
         migrations.RunPython(fill_threads, migrations.RunPython.noop),
+        migrations.RemoveIndex(model_name="activity", name="activity_user_idx"),
+        migrations.AddIndex(
+            model_name="activity",
+            index=models.Index(
+                condition=models.Q(("reply_to__isnull", True)),
+                fields=["-created_at", "-uuid"],
+                name="activity_top_level_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="activity",
+            index=models.Index(
+                condition=models.Q(("reply_to__isnull", True)),
+                fields=["user", "-created_at", "-uuid"],
+                name="activity_user_top_level_idx",
+            ),
+        ),
     ]
