@@ -57,12 +57,7 @@ def search(term):
 
 def notifications(user):
     """Replies by others to `user`'s activities."""
-    return selection(
-        f"a.reply_to_id IN (SELECT p.uuid FROM {ACTIVITIES} p WHERE p.user_id = %s) "
-        "AND a.user_id <> %s",
-        user,
-        user,
-    )
+    return selection("a.reply_to_user_id = %s AND a.user_id <> %s", user, user)
 
 
 def replying_column(is_reply):

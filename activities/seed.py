@@ -55,12 +55,7 @@ def load_seed(apps=live_apps):
             likes_count=5,
             replies_count=1,
         )
-        # The data migration that seeds runs before activities had a thread (0003 fills it in).
-        thread = {"thread": parent} if "thread" in fields(Activity) else {}
-        activity(
-            NO_HONOR_REPLY, "worf", "This post has no honor!", now - 2 * day, reply_to=parent,
-            **thread,
-        )  # fmt: skip
+        activity(NO_HONOR_REPLY, "worf", "This post has no honor!", now - 2 * day, reply_to=parent)
         activity(
             PRUNE_JUICE, "worf", "I am out of prune juice", now - 7 * day, expires_at=now + 9 * day
         )
@@ -85,7 +80,3 @@ def load_seed(apps=live_apps):
                 message=text,
                 created_at=now - datetime.timedelta(minutes=minutes_ago),
             )
-
-
-def fields(model):
-    return {field.name for field in model._meta.get_fields()}

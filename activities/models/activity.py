@@ -37,6 +37,12 @@ class Activity(models.Model):
     thread = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="thread_replies"
     )
+    # The author of the activity a reply answers: the acting user's notifications, newest first,
+    # read in index order (null for a top-level activity).
+    reply_to_user = models.ForeignKey(
+        "activities.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        db_index=False,
+    )  # fmt: skip
 
     objects = ActivityQuerySet.as_manager()
 
@@ -56,6 +62,9 @@ class Activity(models.Model):
                 condition=models.Q(reply_to__isnull=True),
                 name="activity_user_top_level_idx",
             ),
+            models.Index(
+                fields=["reply_to_user", "-created_at", "-uuid"], name="activity_notification_idx"
+            ),
             # The replies a thread shows, oldest first, read in index order.
             models.Index(fields=["thread", "created_at", "uuid"], name="activity_thread_time_idx"),
         ]
@@ -63,3 +72,12 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.message[:40]}"
+
+    def save(self, *args, **kwargs):
+        """A reply takes its thread and the author it answers from its parent (bulk_create, which
+        skips this, must set them)."""
+        if self.reply_to_id is not None and None in (self.thread_id, self.reply_to_user_id):
+            parent = self.reply_to
+            self.thread_id = self.thread_id or parent.thread_id or parent.pk
+            self.reply_to_user_id = self.reply_to_user_id or parent.user_id
+        super().save(*args, **kwargs)

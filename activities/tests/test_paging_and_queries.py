@@ -24,7 +24,14 @@ def add_activities(count, replies_each=0):
         for i in range(count)
     )
     Activity.objects.bulk_create(
-        Activity(user=worf, message=f"reply {i}", reply_to=parent, created_at=parent.created_at)
+        Activity(
+            user=worf,
+            message=f"reply {i}",
+            reply_to=parent,
+            thread=parent,
+            reply_to_user=parent.user,
+            created_at=parent.created_at,
+        )
         for parent in parents
         for i in range(replies_each)
     )

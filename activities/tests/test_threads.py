@@ -68,7 +68,7 @@ def test_a_reply_to_a_reply_by_someone_else_notifies_the_acting_user(api, settin
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_puts_existing_replies_of_replies_in_their_thread(api):
+def test_the_migrations_put_existing_replies_of_replies_in_their_thread(api):
     executor = MigrationExecutor(connection)
     executor.migrate([("activities", "0002_seed_data")])
     old = executor.loader.project_state([("activities", "0002_seed_data")]).apps
@@ -88,3 +88,5 @@ def test_the_migration_puts_existing_replies_of_replies_in_their_thread(api):
         "This post has no honor!", "depth 2", "depth 3", "depth 4",
     ]  # fmt: skip
     assert root["replies_count"] == 4
+    notifications = api.get("/api/activities/notifications").json()
+    assert [item["message"] for item in notifications] == ["This post has no honor!"]

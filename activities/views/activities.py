@@ -189,5 +189,4 @@ class RepliesView(CreateMixin, SelectionListMixin, ContractMixin, generics.ListA
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
-        thread = self.parent.thread_id or self.parent.pk
-        serializer.save(user=User.objects.acting(), reply_to=self.parent, thread_id=thread)
+        serializer.save(user=User.objects.acting(), reply_to=self.parent)
