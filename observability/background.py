@@ -3,17 +3,56 @@ process (started on first use, so each gunicorn worker gets its own after the fo
 drops the item and counts it; a failed send is logged, rate-limited; a daemon thread never holds
 shutdown.
 
+A process that stops (gunicorn's graceful stop or max-requests recycling, a deploy's SIGTERM,
+runserver's reload, a management command's end) first sends what every sender holds, all of them
+within EXIT_BUDGET seconds together: what was accepted is not lost, and a backend that is down
+delays the stop by that much at most.
+
 The thread wakes on a timer, not on every item: a request only appends to a deque. Waking a thread
 per item (as queue.Queue does) hands it the GIL whenever the request thread blocks on the database
 or the socket, and the request then waits for it: the benchmark measured that hand-off as most of
 the telemetry's cost per request."""
 
+import atexit
 import collections
 import os
 import threading
 import time
+import weakref
 
 from observability.problems import problems
+
+# Seconds a stopping process gives its senders, together, to send what they hold.
+EXIT_BUDGET = 2.0
+# The senders whose thread runs in this process, and what else must run when it stops.
+running = weakref.WeakSet()
+exit_hooks = []
+
+
+def on_exit(hook):
+    """Call `hook()` (which bounds its own time) when this process stops, while the senders
+    send what they hold."""
+    exit_hooks.append((os.getpid(), hook))
+
+
+@atexit.register
+def flush_all(budget=EXIT_BUDGET):
+    """Send what every sender of this process holds, within `budget` seconds in all, while the
+    exit hooks run; later flushes (logging's own, at its shutdown) no longer wait. No thread is
+    started here: an exiting interpreter may refuse one."""
+    deadline = time.monotonic() + budget
+    senders = [sender for sender in list(running) if sender._pid == os.getpid()]
+    for sender in senders:
+        sender._wake.set()
+    for owner, hook in exit_hooks:
+        if owner == os.getpid():
+            try:
+                hook()
+            except Exception:
+                problems.warn(("exit", repr(hook)), "observability: %r failed", hook, exc_info=True)
+    for sender in senders:
+        sender.flush(max(0.0, deadline - time.monotonic()))
+        sender.closed = True
 
 
 class BackgroundSender:
@@ -32,6 +71,7 @@ class BackgroundSender:
         self._wake = threading.Event()
         self._pid = None
         self._lock = threading.Lock()
+        self.closed = False
 
     def put(self, item):
         """Buffer `item` without waiting; False (and counted) when the buffer is full."""
@@ -52,7 +92,7 @@ class BackgroundSender:
 
     def flush(self, timeout=1.0):
         """Send what is buffered now, and wait at most `timeout` seconds for it to be sent."""
-        if self._pid != os.getpid():
+        if self._pid != os.getpid() or self.closed:
             return
         deadline = time.monotonic() + timeout
         self._wake.set()
@@ -66,6 +106,7 @@ class BackgroundSender:
             if self._pid != os.getpid():
                 threading.Thread(target=self._run, name=f"{self.name}-sender", daemon=True).start()
                 self._pid = os.getpid()
+                running.add(self)
 
     def _run(self):
         while True:

@@ -69,6 +69,7 @@ class OpenTelemetryProvider(Provider):
             resource=Resource.create({SERVICE_NAME: conf.service_name}),
             id_generator=AwsXRayIdGenerator(),
             sampler=request_sampler(sampler_ratio(self.options.get("sampler_ratio"))),
+            shutdown_on_exit=False,  # at exit, beside the other senders (see start)
         )
         provider.add_span_processor(processor)
         return provider
@@ -81,6 +82,7 @@ class OpenTelemetryProvider(Provider):
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+        from observability.background import on_exit
         from observability.providers.otel.propagation import (
             FailOpenPropagator,
             XRayHeaderPropagator,
@@ -95,6 +97,8 @@ class OpenTelemetryProvider(Provider):
         )
         self.tracer_provider = self.build_tracer_provider(BatchSpanProcessor(self.build_exporter()))
         trace.set_tracer_provider(self.tracer_provider)
+        # Its last spans leave when the process stops, while the other senders send theirs.
+        on_exit(self.tracer_provider.shutdown)
         instrumentor = DjangoInstrumentor()
         if not instrumentor.is_instrumented_by_opentelemetry:
             # The instrumentor configures its middleware and puts it first in settings.MIDDLEWARE;
