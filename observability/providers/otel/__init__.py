@@ -108,11 +108,9 @@ class OpenTelemetryProvider(Provider):
             settings.MIDDLEWARE = written
 
     def outer_middleware(self):
-        from opentelemetry.instrumentation.django.middleware.otel_middleware import (
-            _DjangoMiddleware,
-        )
+        from observability.providers.otel.server_span import ServerSpanMiddleware
 
-        return [_DjangoMiddleware]
+        return [ServerSpanMiddleware]
 
     def checks(self):
         messages = []
