@@ -49,9 +49,9 @@ class OpenTelemetryProvider(Provider):
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
             return ConsoleSpanExporter()
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from observability.providers.otel.encoding import BytesEncodingSpanExporter
 
-        exporter = OTLPSpanExporter(
+        exporter = BytesEncodingSpanExporter(
             endpoint=f"{self.endpoint()}/v1/traces", headers=self.headers(), timeout=EXPORT_TIMEOUT
         )
         return GuardedSpanExporter(exporter)
