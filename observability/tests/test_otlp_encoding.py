@@ -38,6 +38,7 @@ ATTRIBUTES = {
     "text": "h\u00e9llo \u2603",
     "empty": "",
     "long": "x" * 300,
+    "longer": "\u00e9" * 3000,
     "raw": b"\x00\x01",
 }
 
@@ -92,6 +93,7 @@ def test_an_attribute_the_library_cannot_encode_is_left_out_as_the_library_leave
     with tracer_provider.get_tracer("t").start_as_current_span("s") as span:
         span.set_attribute("ok", "kept")
         span.set_attribute("too-large", 2**64)  # no int64
+        span.set_attribute("surrogate", "\ud800")  # no UTF-8
     [finished] = exporter.get_finished_spans()
     with caplog.at_level(logging.ERROR):
         encoded = encode_spans([finished])
@@ -99,3 +101,4 @@ def test_an_attribute_the_library_cannot_encode_is_left_out_as_the_library_leave
     [decoded] = ExportTraceServiceRequest.FromString(encoded).resource_spans[0].scope_spans
     assert [a.key for a in decoded.spans[0].attributes] == ["ok"]
     assert "Failed to encode key too-large" in caplog.text
+    assert "Failed to encode key surrogate" in caplog.text

@@ -33,7 +33,8 @@ logger = logging.getLogger("opentelemetry.exporter.otlp.proto.common._internal")
 _exporter_logger = logging.getLogger("opentelemetry.exporter.otlp.proto.http.trace_exporter")
 
 MAX_INT64 = 2**63 - 1
-_VARINTS = [bytes((n,)) for n in range(128)]
+# Varints of the lengths and numbers most fields hold, made once (about 150 kB).
+SMALL = 4096
 # Keys of attributes, as written before their value: KeyValue.key, then the tag of KeyValue.value.
 _KEY_PREFIXES = {}
 _CACHED_KEYS = 1024
@@ -41,14 +42,21 @@ _ENCODED = {}  # resource or scope -> its message's bytes; the same few objects 
 
 
 def varint(number):
-    if number < 0x80:
+    if number < SMALL:
         return _VARINTS[number]
+    return _varint(number)
+
+
+def _varint(number):
     out = bytearray()
     while number > 0x7F:
         out.append((number & 0x7F) | 0x80)
         number >>= 7
     out.append(number)
     return bytes(out)
+
+
+_VARINTS = [_varint(number) for number in range(SMALL)]
 
 
 def field(tag, payload):
@@ -94,13 +102,20 @@ def key_value(key, value):
 
 def attributes(tag, values):
     """A repeated KeyValue field; an attribute that cannot be encoded is logged and left out, as
-    the library does."""
+    the library does. String values, most of them, are written here without a call per part."""
     if not values:
         return b""
     parts = []
     for key, value in values.items():
         try:
-            parts.append(field(tag, key_value(key, value)))
+            prefix = _KEY_PREFIXES.get(key)
+            if prefix is not None and type(value) is str and len(value) < SMALL // 8:
+                data = value.encode()  # at most 4 bytes a character: under SMALL // 2
+                body = b"\x0a" + _VARINTS[len(data)] + data
+                body = prefix + _VARINTS[len(body)] + body
+            else:
+                body = key_value(key, value)
+            parts.append(tag + varint(len(body)) + body)
         except Exception as error:
             logger.exception("Failed to encode key %s: %s", key, error)
     return b"".join(parts)
