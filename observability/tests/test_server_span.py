@@ -8,12 +8,13 @@ from django.test import Client, override_settings
 from opentelemetry import trace
 from opentelemetry.instrumentation.django.middleware import otel_middleware
 from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
+from opentelemetry.instrumentation.wsgi import collect_request_attributes
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from observability.providers.otel.server_span import ServerSpanMiddleware
+from observability.providers.otel.server_span import ServerSpanMiddleware, request_attributes
 
 exporter = InMemorySpanExporter()
 provider = TracerProvider()
@@ -114,3 +115,39 @@ def test_a_configuration_the_lean_path_leaves_out_takes_the_library_path(monkeyp
     assert not LeanMiddleware(lambda request: None).lean
     monkeypatch.delenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST")
     assert LeanMiddleware(lambda request: None).lean
+
+
+ENVIRON = {
+    "REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
+    "HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http", "PATH_INFO": "/api/activities/home",
+    "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+}  # fmt: skip
+VARIATIONS = [
+    {},
+    {"RAW_URI": "/api/activities/home?term=x"},
+    {"REQUEST_URI": "/api/x", "RAW_URI": ""},
+    {"QUERY_STRING": "a=1&token=t", "PATH_INFO": "/p\u00e9", "SCRIPT_NAME": "/pre"},
+    {"HTTP_HOST": "", "SERVER_PORT": "0", "wsgi.url_scheme": "https"},
+    {"SERVER_NAME": None, "SERVER_PROTOCOL": "HTTP/2", "REMOTE_ADDR": ""},
+    {"SERVER_PROTOCOL": "", "REMOTE_PORT": "51234", "REMOTE_HOST": "client.example"},
+    {"REMOTE_PORT": "not-a-port", "REMOTE_HOST": "127.0.0.1"},
+    {"HTTP_USER_AGENT": "Mozilla/5.0 (compatible; Googlebot/2.1)"},
+    {"HTTP_USER_AGENT": "  curl/8.0  "},
+    {"REQUEST_METHOD": "FETCH"},
+    {"REQUEST_METHOD": " get "},
+]
+
+
+@pytest.mark.parametrize("variation", VARIATIONS)
+def test_the_request_attributes_are_the_librarys_in_its_order(variation):
+    environ = {**ENVIRON, **variation}
+    expected = collect_request_attributes(environ)
+    assert list(request_attributes(environ).items()) == list(expected.items())
+
+
+def test_a_port_that_is_no_number_fails_as_in_the_library():
+    environ = {**ENVIRON, "SERVER_PORT": "http"}
+    with pytest.raises(ValueError, match="invalid literal"):
+        collect_request_attributes(environ)
+    with pytest.raises(ValueError, match="invalid literal"):
+        request_attributes(environ)
