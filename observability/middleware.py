@@ -40,6 +40,9 @@ class FailOpen:
             response = self.inner.response_for(request)
             return response if response is not None else self.inner(request)
 
+    def has(self, name):
+        return getattr(self.layer, name, None) is not None
+
     def hook(self, name, *args):
         method = getattr(self.layer, name, None)
         if method is None:
@@ -81,19 +84,24 @@ class ObservabilityMiddleware:
         if not self.layers:
             raise MiddlewareNotUsed
         self.handler = handler
+        # The layers with each hook, found once rather than looked for on every request.
+        self.view_layers = [layer for layer in self.layers if layer.has("process_view")]
+        self.exception_layers = [
+            layer for layer in reversed(self.layers) if layer.has("process_exception")
+        ]
 
     def __call__(self, request):
         return self.handler(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        for layer in self.layers:
+        for layer in self.view_layers:
             response = layer.hook("process_view", request, view_func, view_args, view_kwargs)
             if response is not None:
                 return response
         return None
 
     def process_exception(self, request, exception):
-        for layer in reversed(self.layers):
+        for layer in self.exception_layers:
             response = layer.hook("process_exception", request, exception)
             if response is not None:
                 return response

@@ -32,6 +32,13 @@ JSON_PAIR = re.compile(
     r"\"(?P<name>(?:[\w.\-\[\]]|\\u[0-9a-fA-F]{4})*)\"\s*:\s*\"(?P<value>(?:[^\"\\]|\\.)*)\""
 )
 MIN_SECRET_LENGTH = 6
+# Short texts come back again and again (span attributes, segment fields: method, host, route,
+# status, SDK versions): each one's verdict is kept, until the secrets change or it is full.
+TEXT_CACHE_SIZE = 2048
+MAX_CACHED_TEXT = 256
+UNCHANGED = object()
+# (the secrets they were judged by, {text: its scrubbed form, or UNCHANGED}); replaced whole.
+_verdicts = (None, {})
 
 
 # The letters an IGNORECASE search took for ASCII ones, which lower() leaves as they are (or, for
@@ -103,10 +110,33 @@ setting_changed.connect(forget_secrets)
 
 
 def scrub_text(text):
-    """A string with secret-named pairs' values and the process's secrets redacted."""
+    """A string with secret-named pairs' values and the process's secrets redacted (the same
+    object when there is nothing to redact)."""
     if not isinstance(text, str) or not text:
         return text
-    for secret in process_secrets():
+    secrets = process_secrets()
+    if len(text) > MAX_CACHED_TEXT:
+        return _scrub_text(text, secrets)
+    judged_by, verdicts = _verdicts
+    verdict = verdicts.get(text) if judged_by is secrets else None
+    if verdict is None:
+        clean = _scrub_text(text, secrets)
+        verdict = UNCHANGED if clean is text else clean
+        remember(secrets, text, verdict)
+    return text if verdict is UNCHANGED else verdict
+
+
+def remember(secrets, text, verdict):
+    """Keeps a verdict; new secrets (a setting changed) or a full cache start a new one."""
+    global _verdicts
+    judged_by, verdicts = _verdicts
+    if judged_by is not secrets or len(verdicts) >= TEXT_CACHE_SIZE:
+        _verdicts = judged_by, verdicts = secrets, {}
+    verdicts[text] = verdict
+
+
+def _scrub_text(text, secrets):
+    for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
 

@@ -149,3 +149,12 @@ def test_clean_values_come_back_as_they_are_and_inputs_stay_untouched():
     }
     assert result["keep"] is dirty["keep"]
     assert dirty == {"keep": {"same": "x"}, "inner": {"token": "t"}, "list": ("a", "password=p")}
+
+
+def test_a_text_is_judged_again_when_the_secrets_change(settings):
+    text = "the key is NEWsentinel4444secret"
+    assert scrub_text(text) is text
+    again = "".join(["the key is ", "NEWsentinel4444secret"])  # equal, another object
+    assert scrub_text(again) is again  # what is clean comes back as it is, also when known
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "secrets": ["NEWsentinel4444secret"]}
+    assert scrub_text(text) == f"the key is {REDACTED}"

@@ -49,9 +49,9 @@ class OpenTelemetryProvider(Provider):
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
             return ConsoleSpanExporter()
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from observability.providers.otel.encoding import BytesEncodingSpanExporter
 
-        exporter = OTLPSpanExporter(
+        exporter = BytesEncodingSpanExporter(
             endpoint=f"{self.endpoint()}/v1/traces", headers=self.headers(), timeout=EXPORT_TIMEOUT
         )
         return GuardedSpanExporter(exporter)
@@ -112,11 +112,9 @@ class OpenTelemetryProvider(Provider):
             settings.MIDDLEWARE = written
 
     def outer_middleware(self):
-        from opentelemetry.instrumentation.django.middleware.otel_middleware import (
-            _DjangoMiddleware,
-        )
+        from observability.providers.otel.server_span import ServerSpanMiddleware
 
-        return [_DjangoMiddleware]
+        return [ServerSpanMiddleware]
 
     def checks(self):
         messages = []

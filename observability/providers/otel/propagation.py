@@ -10,7 +10,7 @@ import random
 
 from opentelemetry import trace
 from opentelemetry.propagators.aws import AwsXRayPropagator
-from opentelemetry.propagators.textmap import TextMapPropagator
+from opentelemetry.propagators.textmap import TextMapPropagator, default_getter, default_setter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
     Decision,
@@ -28,8 +28,6 @@ class XRayHeaderPropagator(AwsXRayPropagator):
     """Extracts X-Amzn-Trace-Id, keeping a Root without Parent and an undecided Sampled."""
 
     def extract(self, carrier, context=None, getter=None):
-        from opentelemetry.propagators.textmap import default_getter
-
         getter = getter or default_getter
         values = getter.get(carrier, "X-Amzn-Trace-Id") or []
         trace_id, parent_id, sampled = parse_xray_header(",".join(values))
@@ -59,8 +57,6 @@ class FailOpenPropagator(TextMapPropagator):
         self.inner = inner
 
     def extract(self, carrier, context=None, getter=None):
-        from opentelemetry.propagators.textmap import default_getter
-
         try:
             return self.inner.extract(carrier, context, getter or default_getter)
         except Exception:
@@ -68,8 +64,6 @@ class FailOpenPropagator(TextMapPropagator):
             return context if context is not None else trace.set_span_in_context(trace.INVALID_SPAN)
 
     def inject(self, carrier, context=None, setter=None):
-        from opentelemetry.propagators.textmap import default_setter
-
         try:
             self.inner.inject(carrier, context, setter or default_setter)
         except Exception:
