@@ -20,9 +20,15 @@ def variables_the_app_reads():
     for source in sources:
         if "tests" not in source.parts:
             names.update(READ_PATTERN.findall(source.read_text()))
-    # WSGI environ keys of a request, not variables of the process.
+    # WSGI environ keys of a request (CGI's, and gunicorn's RAW_URI), not variables of the process.
     request_keys = {name for name in names if name.startswith(("HTTP_", "CONTENT_"))}
-    return names - {"DJANGO_SETTINGS_MODULE"} - request_keys
+    return names - {"DJANGO_SETTINGS_MODULE"} - request_keys - CGI_KEYS
+
+
+CGI_KEYS = {
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
+    "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_HOST", "REMOTE_PORT", "REQUEST_URI", "RAW_URI",
+}  # fmt: skip
 
 
 def compose():
