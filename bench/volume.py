@@ -1,0 +1,61 @@
+"""Whether the home feed's cost grows with the data: GET /api/activities/home on the seed data
+against a database that also holds 100,000 activities and 200,000 replies (`manage.py
+seed_volume`), on SQLite and on PostgreSQL (`bench/run --instructions --volume`).
+
+For each database and data set: instructions per request, counted as for the endpoint table
+(bench/callgrind.py, all providers off), then the median and 99th percentile of in-process
+wall-clock times of home requests, outside valgrind, one run at a time. Under PostgreSQL the count
+is the app's process only (the server's work is another process's); the times include it.
+"""
+
+import os
+import re
+import sys
+
+from bench.callgrind import BASE, WARM_UP, Run, count_all, per_request, run_loop
+from bench.databases import manage, template
+
+TIMED_REQUESTS = 500
+
+
+def measure(database, requests, workdir):
+    """Home's instructions per request, p50 and p99 in ms, on copies of `database`."""
+    environment = {**os.environ, "OBSERVABILITY_PROVIDERS": ""}
+    runs = [Run("off", BASE, 0, WARM_UP), Run("off", "home", requests, WARM_UP)]
+    counts = count_all(runs, {"off": environment}, database, workdir)
+    output = run_loop(
+        {**environment, "DATABASE_URL": database.copy()},
+        "--endpoint", "home", "--warm-up", str(WARM_UP), "--requests", str(TIMED_REQUESTS),
+        "--timings",
+    )  # fmt: skip
+    p50, p99 = re.search(r"^p50 ([\d.]+) ms, p99 ([\d.]+) ms$", output, re.M).groups()
+    return per_request(counts, runs[1]), float(p50), float(p99)
+
+
+def volume_table(args, workdir):
+    kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
+    if not kinds or set(kinds) - {"sqlite", "postgresql"}:
+        raise SystemExit("--databases: sqlite, postgresql or both")
+    data_sets = {"seed": "seed data", "volume": f"+{args.activities:,} +{args.replies:,} replies"}
+    print(
+        f"GET /api/activities/home, all providers off, in-process: {args.requests} requests "
+        f"counted by callgrind, {TIMED_REQUESTS} timed outside it"
+    )
+    print(f"{'database':<12}{'data':<28}{'M instr/req':>12}{'p50 ms':>9}{'p99 ms':>9}")
+    for kind in kinds:
+        rows = {}
+        for data_set, label in data_sets.items():
+            with template(kind, workdir, args.postgresql) as database:
+                if data_set == "volume":
+                    manage(
+                        database.url, "seed_volume",
+                        "--activities", str(args.activities), "--replies", str(args.replies),
+                    )  # fmt: skip
+                print(f"measuring {kind}, {label}", file=sys.stderr, flush=True)
+                rows[data_set] = measure(database, args.requests, workdir)
+            cost, p50, p99 = rows[data_set]
+            print(f"{kind:<12}{label:<28}{cost / 1e6:>12.2f}{p50:>9.2f}{p99:>9.2f}", flush=True)
+        ratios = [volume / seed for volume, seed in zip(rows["volume"], rows["seed"], strict=True)]
+        print(f"{kind:<12}{'volume / seed':<28}" + "".join(f"{r:>{w}.2f}" for r, w in
+              zip(ratios, (12, 9, 9), strict=True)))  # fmt: skip
+    print("(under PostgreSQL the count is the app's process only; the times include the server)")
