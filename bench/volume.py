@@ -12,6 +12,8 @@ import os
 import re
 import sys
 
+import psycopg
+
 from bench.callgrind import BASE, WARM_UP, Run, count_all, per_request, run_loop
 from bench.databases import manage, template
 
@@ -32,6 +34,18 @@ def measure(database, requests, workdir):
     return per_request(counts, runs[1]), float(p50), float(p99)
 
 
+def measure_data_set(kind, data_set, args, workdir):
+    """`measure` on a new database of `kind`, filled by seed_volume for the "volume" data set."""
+    with template(kind, workdir, args.postgresql) as database:
+        if data_set == "volume":
+            manage(
+                database.url, "seed_volume",
+                "--activities", str(args.activities), "--replies", str(args.replies),
+            )  # fmt: skip
+        print(f"measuring {kind}, {data_set} data", file=sys.stderr, flush=True)
+        return measure(database, args.requests, workdir)
+
+
 def volume_table(args, workdir):
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     if not kinds or set(kinds) - {"sqlite", "postgresql"}:
@@ -45,14 +59,12 @@ def volume_table(args, workdir):
     for kind in kinds:
         rows = {}
         for data_set, label in data_sets.items():
-            with template(kind, workdir, args.postgresql) as database:
-                if data_set == "volume":
-                    manage(
-                        database.url, "seed_volume",
-                        "--activities", str(args.activities), "--replies", str(args.replies),
-                    )  # fmt: skip
-                print(f"measuring {kind}, {label}", file=sys.stderr, flush=True)
-                rows[data_set] = measure(database, args.requests, workdir)
+            try:
+                rows[data_set] = measure_data_set(kind, data_set, args, workdir)
+            except psycopg.OperationalError as error:
+                raise SystemExit(
+                    f"PostgreSQL at {args.postgresql}: {error}\n(--databases sqlite leaves it out)"
+                ) from None
             cost, p50, p99 = rows[data_set]
             print(f"{kind:<12}{label:<28}{cost / 1e6:>12.2f}{p50:>9.2f}{p99:>9.2f}", flush=True)
         ratios = [volume / seed for volume, seed in zip(rows["volume"], rows["seed"], strict=True)]
