@@ -18,6 +18,7 @@ from bench.callgrind import BASE, WARM_UP, Run, count_all, per_request, run_loop
 from bench.databases import manage, template
 
 TIMED_REQUESTS = 500
+TIMINGS = re.compile(r"^p50 ([\d.]+) ms, p99 ([\d.]+) ms$", re.M)  # what wsgi_loop.py prints
 
 
 def measure(database, requests, workdir):
@@ -30,7 +31,7 @@ def measure(database, requests, workdir):
         "--endpoint", "home", "--warm-up", str(WARM_UP), "--requests", str(TIMED_REQUESTS),
         "--timings",
     )  # fmt: skip
-    p50, p99 = re.search(r"^p50 ([\d.]+) ms, p99 ([\d.]+) ms$", output, re.M).groups()
+    p50, p99 = TIMINGS.search(output).groups()
     return per_request(counts, runs[1]), float(p50), float(p99)
 
 

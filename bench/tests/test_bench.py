@@ -16,6 +16,7 @@ from bench.benchmark import PROJECT_DIR, migrate, receivers
 from bench.callgrind import run_loop
 from bench.databases import manage, template
 from bench.endpoints import ACTIVITY, ENDPOINTS
+from bench.volume import TIMINGS
 
 SCENARIOS = ("off", "on", "refusing", "black-holed")
 
@@ -127,5 +128,7 @@ def test_volume_data_reaches_the_copies_the_runs_use(bench_database):
         "Activity.objects.exclude(reply_to=None).count(), User.objects.count()"
     )
     assert query(database_url, counts) == "204 401 8"  # with the seed's 4, 1 and 3
-    output = loop_off(database_url, "--warm-up", "1", "--requests", "2")
+    output = loop_off(database_url, "--warm-up", "1", "--requests", "2", "--timings")
     assert "200 x 3 GET /api/activities/home" in output
+    p50, p99 = map(float, TIMINGS.search(output).groups())
+    assert 0 < p50 <= p99
