@@ -18,11 +18,14 @@ from bench.callgrind import BASE, WARM_UP, Run, count_all, per_request, run_loop
 from bench.databases import manage, template
 
 TIMED_REQUESTS = 500
-TIMINGS = re.compile(r"^p50 ([\d.]+) ms, p99 ([\d.]+) ms$", re.M)  # what wsgi_loop.py prints
+# What wsgi_loop.py prints: the timings, and the length of the latest answer.
+TIMINGS = re.compile(r"^p50 ([\d.]+) ms, p99 ([\d.]+) ms$", re.M)
+HOME_BYTES = re.compile(r"^200 x \d+ GET /api/activities/home \((\d+) bytes\)$", re.M)
 
 
 def measure(database, requests, workdir):
-    """Home's instructions per request, p50 and p99 in ms, on copies of `database`."""
+    """Home's instructions per request, p50 and p99 in ms, and the length of its answer in KB,
+    on copies of `database`."""
     environment = {**os.environ, "OBSERVABILITY_PROVIDERS": ""}
     runs = [Run("off", BASE, 0, WARM_UP), Run("off", "home", requests, WARM_UP)]
     counts = count_all(runs, {"off": environment}, database, workdir)
@@ -32,7 +35,8 @@ def measure(database, requests, workdir):
         "--timings",
     )  # fmt: skip
     p50, p99 = TIMINGS.search(output).groups()
-    return per_request(counts, runs[1]), float(p50), float(p99)
+    kilobytes = int(HOME_BYTES.search(output).group(1)) / 1000
+    return per_request(counts, runs[1]), float(p50), float(p99), kilobytes
 
 
 def measure_data_set(kind, data_set, args, workdir):
@@ -56,7 +60,7 @@ def volume_table(args, workdir):
         f"GET /api/activities/home, all providers off, in-process: {args.requests} requests "
         f"counted by callgrind, {TIMED_REQUESTS} timed outside it"
     )
-    print(f"{'database':<12}{'data':<28}{'M instr/req':>12}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'database':<12}{'data':<28}{'M instr/req':>12}{'p50 ms':>9}{'p99 ms':>9}{'KB':>7}")
     for kind in kinds:
         rows = {}
         for data_set, label in data_sets.items():
@@ -66,9 +70,15 @@ def volume_table(args, workdir):
                 raise SystemExit(
                     f"PostgreSQL at {args.postgresql}: {error}\n(--databases sqlite leaves it out)"
                 ) from None
-            cost, p50, p99 = rows[data_set]
-            print(f"{kind:<12}{label:<28}{cost / 1e6:>12.2f}{p50:>9.2f}{p99:>9.2f}", flush=True)
+            cost, p50, p99, kilobytes = rows[data_set]
+            print(
+                f"{kind:<12}{label:<28}{cost / 1e6:>12.2f}{p50:>9.2f}{p99:>9.2f}{kilobytes:>7.1f}",
+                flush=True,
+            )
         ratios = [volume / seed for volume, seed in zip(rows["volume"], rows["seed"], strict=True)]
         print(f"{kind:<12}{'volume / seed':<28}" + "".join(f"{r:>{w}.2f}" for r, w in
-              zip(ratios, (12, 9, 9), strict=True)))  # fmt: skip
-    print("(under PostgreSQL the count is the app's process only; the times include the server)")
+              zip(ratios, (12, 9, 9, 7), strict=True)))  # fmt: skip
+    print(
+        "(KB: the length of home's answer, which grows with the page, not only with the table;\n"
+        "under PostgreSQL the count is the app's process only; the times include the server)"
+    )

@@ -3,7 +3,8 @@ the environment, `--warm-up` rounds of every endpoint of bench/endpoints.py, the
 requests of the one `--endpoint`, then every telemetry buffer flushed, so what the requests caused
 is sent before the process ends. Any answer but 200 ends the run with an error. The warm-up does
 not depend on `--endpoint`, so one run with no measured request is the baseline of them all.
-At the end it prints, per endpoint, how many requests it made (all answered 200), and with
+At the end it prints, per endpoint, how many requests it made (all answered 200) and the length
+of its latest answer, and with
 `--timings` the median and 99th percentile of the measured requests' wall-clock times.
 
 No sending runs on a timer here: under valgrind the clock runs about fifty times slower per
@@ -30,6 +31,7 @@ from bench.endpoints import ENDPOINTS  # noqa: E402
 
 SENDERS = []
 ANSWERED = collections.Counter()
+ANSWER_BYTES = {}  # the length of each endpoint's latest answer
 
 
 def senders_without_timer():
@@ -71,6 +73,7 @@ def request(application, name):
     if not statuses[0].startswith("200"):
         raise SystemExit(f"{endpoint} answered {statuses[0]}: {content[:500]!r}")
     ANSWERED[name] += 1
+    ANSWER_BYTES[name] = len(content)
 
 
 def flush():
@@ -122,7 +125,7 @@ def main():
             request(application, args.endpoint)
     flush()
     for name, count in ANSWERED.items():
-        print(f"200 x {count} {ENDPOINTS[name]}")
+        print(f"200 x {count} {ENDPOINTS[name]} ({ANSWER_BYTES[name]} bytes)")
     if args.timings and times:
         p99 = (
             statistics.quantiles(times, n=100, method="inclusive")[98]

@@ -100,12 +100,12 @@ def test_endpoint_loop_answers_200_on_every_endpoint(bench_database):
     prints what answered 200, and the replies are in the database."""
     database_url = bench_database.copy()
     output = loop_off(database_url, "--warm-up", "1", "--endpoint", "post-reply", "--requests", "3")
-    answered = dict(
-        (path, int(count)) for count, path in re.findall(r"^200 x (\d+) (.+)$", output, re.M)
-    )
+    lines = re.findall(r"^200 x (\d+) (.+) \((\d+) bytes\)$", output, re.M)
+    answered = {path: int(count) for count, path, _ in lines}
     expected = {str(endpoint): 1 for endpoint in ENDPOINTS.values()}
     expected[str(ENDPOINTS["post-reply"])] = 4
     assert answered == expected
+    assert all(int(length) > 10 for _, _, length in lines)  # a JSON body, each
     assert {e.method for e in ENDPOINTS.values()} == {"GET", "POST"}
     replies = f"Activity.objects.filter(reply_to_id='{ACTIVITY}').count()"
     assert query(database_url, replies) == "5"  # the seed's one and four posted
@@ -129,6 +129,6 @@ def test_volume_data_reaches_the_copies_the_runs_use(bench_database):
     )
     assert query(database_url, counts) == "204 401 8"  # with the seed's 4, 1 and 3
     output = loop_off(database_url, "--warm-up", "1", "--requests", "2", "--timings")
-    assert "200 x 3 GET /api/activities/home" in output
+    assert re.search(r"^200 x 3 GET /api/activities/home \(\d{4,} bytes\)$", output, re.M)
     p50, p99 = map(float, TIMINGS.search(output).groups())
     assert 0 < p50 <= p99
