@@ -33,6 +33,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cruddur.settings")
 
 from activities.tests.live_server import free_port  # noqa: E402
+from bench.databases import manage  # noqa: E402
 from observability.tests.receivers import (  # noqa: E402
     BlackHole,
     MotoServer,
@@ -159,10 +160,7 @@ def measure(url, pid, seconds, connections):
 
 
 def migrate(database_url):
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=PROJECT_DIR, check=True,
-        env={**os.environ, "DATABASE_URL": database_url}, capture_output=True,
-    )  # fmt: skip
+    manage(database_url, "migrate", "--noinput")
 
 
 def serve_receivers(connection):

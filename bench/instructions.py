@@ -1,20 +1,21 @@
-"""Telemetry overhead counted in instructions per request: the same figure on every run.
+"""What a request costs, counted in instructions: the same figure on every run.
 
 The throughput benchmark (bench/benchmark.py) measures what users feel, but on a shared or
 virtual machine its figures move by 10-20% between rounds. This counts what the CPU executes
-instead, with valgrind's callgrind: `bench/wsgi_loop.py` calls the app in-process, with all
-providers off, then with all four on against local receivers, once with no measured request and
-once with `--requests`; the difference, divided by the requests, is the cost of a request, every
-thread of the process included (exports, segments and log batches are flushed before the end).
-Callgrind runs the code about fifty times slower, so a run takes a few minutes.
+instead, with valgrind's callgrind (bench/callgrind.py): bench/wsgi_loop.py calls the app
+in-process, once with no measured request and once per endpoint with `--requests` of it; the
+difference, divided by the requests, is the cost of a request of that endpoint, every thread of
+the process included (exports, segments and log batches are flushed before the end).
+
+Every endpoint of bench/endpoints.py is counted with all providers off, and the home feed also
+with all four on against local receivers. `--volume` counts the home feed on the seed data against
+a database of 100,000 activities instead (bench/volume.py). Callgrind runs the code about fifty
+times slower, so a run takes several minutes.
 """
 
 import argparse
-import concurrent.futures
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,10 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.benchmark import migrate, receivers  # noqa: E402
+from bench.benchmark import receivers  # noqa: E402
+from bench.callgrind import BASE, WARM_UP, Run, count_all, per_request, run_loop  # noqa: E402
+from bench.databases import POSTGRESQL, template  # noqa: E402
+from bench.endpoints import ENDPOINTS, selected  # noqa: E402
 
 # Not the fault scenarios: what they cost is a failed export now and then, paced by wall-clock
 # timeouts and back-off, which valgrind's slow clock spreads over fifty times fewer requests
@@ -30,57 +34,94 @@ from bench.benchmark import migrate, receivers  # noqa: E402
 SCENARIOS = ("off", "on")
 
 
-def run_loop(environment, *arguments, under=()):
-    """bench/wsgi_loop.py with `arguments`, prefixed by the `under` command (valgrind)."""
-    subprocess.run(
-        [*under, sys.executable, str(PROJECT_DIR / "bench" / "wsgi_loop.py"), *arguments],
-        cwd=PROJECT_DIR, env=environment, check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def planned_runs(endpoints, requests):
+    """The runs to count, longest first so that the two cores finish together: with "home"
+    selected, its base and loaded runs with all providers on; the base run with all off, and
+    one loaded run per endpoint."""
+    runs = []
+    if "home" in endpoints:
+        runs += [Run("on", BASE, 0, WARM_UP), Run("on", "home", requests, WARM_UP)]
+    runs.append(Run("off", BASE, 0, WARM_UP))
+    return runs + [Run("off", name, requests, WARM_UP) for name in endpoints]
 
 
-def instructions(environment, requests, workdir):
-    """Instructions the process executed for start-up, warm-up and `requests` requests."""
-    output = Path(workdir) / f"callgrind.{requests}.{os.urandom(4).hex()}.out"
-    callgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={output}")
-    run_loop(environment, "--requests", str(requests), under=callgrind)
-    totals = re.search(r"^(?:summary|totals): (\d+)", output.read_text(), re.M)
-    return int(totals.group(1))
+def print_progress(run, done, total):
+    print(f"counted {done} of {total}: {run.endpoint or 'base'} ({run.scenario})", file=sys.stderr)
 
 
-def per_request(environment, requests, workdir):
-    """The two runs in parallel (one per core); their difference per measured request.
+def report_home(costs, requests):
+    """The home feed, off against on, as the benchmark has always printed it."""
+    for name in SCENARIOS:
+        print(f"{name}: {costs[name, 'home'] / 1e6:.2f} M instructions per request")
+    print(f"\nGET /api/activities/home in-process, {requests} requests counted by callgrind")
+    print(f"{'scenario':<12}{'M instr/req':>12}{'vs off':>8}")
+    for name in SCENARIOS:
+        ratio = costs["off", "home"] / costs[name, "home"]
+        print(f"{name:<12}{costs[name, 'home'] / 1e6:>12.2f}{ratio:>8.3f}")
+    print("(vs off: off's instructions over the scenario's, as a throughput ratio would read)")
 
-    A run outside valgrind goes first, so that what a process does once per backend (creating
-    the CloudWatch log group) is done: otherwise the two counted runs race to do it, and the
-    one that finds it done takes another path, which moved the figure by 2%."""
-    run_loop(environment, "--warm-up", "1", "--requests", "0")
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        base = pool.submit(instructions, environment, 0, workdir)
-        loaded = pool.submit(instructions, environment, requests, workdir)
-        return (loaded.result() - base.result()) / requests
+
+def report_endpoints(costs, endpoints, requests):
+    print(
+        f"\nEvery endpoint, all providers off, in-process, {requests} requests each counted by "
+        f"callgrind\n(baseline: a run of {WARM_UP} warm-up rounds of every endpoint, on the "
+        "seed data)"
+    )
+    width = max(len(str(ENDPOINTS[name])) for name in endpoints) + 2
+    print(f"{'endpoint':<{width}}{'M instr/req':>12}")
+    for name in endpoints:
+        print(f"{ENDPOINTS[name]!s:<{width}}{costs['off', name] / 1e6:>12.2f}")
+
+
+def endpoint_table(args, workdir):
+    endpoints = selected(args.endpoints)
+    runs = planned_runs(endpoints, args.requests)
+    with receivers() as scenarios, template("sqlite", workdir) as database:
+        if "home" in endpoints:
+            # Outside valgrind first, so that what a process does once per backend (creating the
+            # CloudWatch log group) is done: otherwise two counted runs race to do it, and the
+            # one that finds it done takes another path, which moved the figure by 2%.
+            run_loop(
+                {**os.environ, **scenarios["on"], "DATABASE_URL": database.copy()},
+                "--warm-up", "1", "--requests", "0",
+            )  # fmt: skip
+        environments = {name: {**os.environ, **scenarios[name]} for name in SCENARIOS}
+        counts = count_all(runs, environments, database, workdir, print_progress)
+    costs = {(run.scenario, run.endpoint): per_request(counts, run) for run in runs if run.endpoint}
+    if "home" in endpoints:
+        report_home(costs, args.requests)
+    report_endpoints(costs, endpoints, args.requests)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="measured requests per run")
+    parser.add_argument(
+        "--endpoints", default="all", help=f"comma-separated, of: {', '.join(ENDPOINTS)}"
+    )
+    parser.add_argument(
+        "--volume", action="store_true",
+        help="instead: the home feed on the seed data against 100,000 activities (bench/volume.py)",
+    )  # fmt: skip
+    parser.add_argument("--databases", default="sqlite,postgresql", help="with --volume")
+    parser.add_argument("--activities", type=int, default=100_000, help="with --volume")
+    parser.add_argument("--replies", type=int, default=200_000, help="with --volume")
+    parser.add_argument("--postgresql", default=POSTGRESQL, help="with --volume: the server")
     args = parser.parse_args()
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is needed: apt-get install valgrind")
+    try:
+        selected(args.endpoints)
+    except ValueError as error:
+        parser.error(str(error))
 
-    with tempfile.TemporaryDirectory() as workdir, receivers() as scenarios:
-        database_url = f"sqlite:///{Path(workdir) / 'bench.sqlite3'}"
-        migrate(database_url)
-        counts = {}
-        for name in SCENARIOS:
-            environment = {**os.environ, "DATABASE_URL": database_url, **scenarios[name]}
-            counts[name] = per_request(environment, args.requests, workdir)
-            print(f"{name}: {counts[name] / 1e6:.2f} M instructions per request", flush=True)
-    print(f"\nGET /api/activities/home in-process, {args.requests} requests counted by callgrind")
-    print(f"{'scenario':<12}{'M instr/req':>12}{'vs off':>8}")
-    for name in SCENARIOS:
-        print(f"{name:<12}{counts[name] / 1e6:>12.2f}{counts['off'] / counts[name]:>8.3f}")
-    print("(vs off: off's instructions over the scenario's, as a throughput ratio would read)")
+    with tempfile.TemporaryDirectory() as workdir:
+        if args.volume:
+            from bench.volume import volume_table
+
+            volume_table(args, workdir)
+        else:
+            endpoint_table(args, workdir)
 
 
 if __name__ == "__main__":

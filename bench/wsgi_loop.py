@@ -1,6 +1,11 @@
-"""Calls the app in-process for GET /api/activities/home, for bench/instructions.py to count
-under callgrind: settings from the environment, `--warm-up` requests, then `--requests` more, then
-every telemetry buffer flushed, so what the requests caused is sent before the process ends.
+"""Calls the app in-process, for bench/instructions.py to count under callgrind: settings from
+the environment, `--warm-up` rounds of every endpoint of bench/endpoints.py, then `--requests`
+requests of the one `--endpoint`, then every telemetry buffer flushed, so what the requests caused
+is sent before the process ends. Any answer but 200 ends the run with an error. The warm-up does
+not depend on `--endpoint`, so one run with no measured request is the baseline of them all.
+At the end it prints, per endpoint, how many requests it made (all answered 200) and the length
+of its latest answer, and with
+`--timings` the median and 99th percentile of the measured requests' wall-clock times.
 
 No sending runs on a timer here: under valgrind the clock runs about fifty times slower per
 request, so timer-driven batches would be fifty times smaller and their fixed cost fifty times
@@ -9,9 +14,12 @@ rest at the one flush at the end.
 """
 
 import argparse
+import collections
 import io
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -19,8 +27,11 @@ sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cruddur.settings")
 os.environ["OTEL_BSP_SCHEDULE_DELAY"] = str(3_600_000)
 
-PATH = "/api/activities/home"
+from bench.endpoints import ENDPOINTS  # noqa: E402
+
 SENDERS = []
+ANSWERED = collections.Counter()
+ANSWER_BYTES = {}  # the length of each endpoint's latest answer
 
 
 def senders_without_timer():
@@ -38,23 +49,31 @@ def senders_without_timer():
     BackgroundSender.__init__ = init
 
 
-def request(application):
+def request(application, name):
+    """One request to the endpoint `name`, as gunicorn would pass it; exits unless it is a 200."""
+    endpoint = ENDPOINTS[name]
+    path, _, query = endpoint.path.partition("?")
+    body = endpoint.encoded_body()
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": PATH, "QUERY_STRING": "",
+        "REQUEST_METHOD": endpoint.method, "PATH_INFO": path, "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
         "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
         "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": False,
         "wsgi.run_once": False,
     }  # fmt: skip
+    if endpoint.body is not None:
+        environ.update(CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)))
     statuses = []
-    body = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
     try:
-        b"".join(body)
+        content = b"".join(answer)
     finally:
-        body.close()
+        answer.close()
     if not statuses[0].startswith("200"):
-        raise SystemExit(f"{PATH} answered {statuses[0]}")
+        raise SystemExit(f"{endpoint} answered {statuses[0]}: {content[:500]!r}")
+    ANSWERED[name] += 1
+    ANSWER_BYTES[name] = len(content)
 
 
 def flush():
@@ -75,20 +94,45 @@ def flush():
             raise SystemExit(f"{sender.name}: not all sent ({sender.dropped} dropped)")
 
 
+def timed(application, name, count):
+    """`count` requests; their wall-clock times in milliseconds."""
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        request(application, name)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--warm-up", type=int, default=30)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--endpoint", choices=ENDPOINTS, default="home", help="the one measured")
+    parser.add_argument("--warm-up", type=int, default=3, help="rounds of every endpoint")
+    parser.add_argument("--requests", type=int, default=200, help="requests to --endpoint")
+    parser.add_argument("--timings", action="store_true", help="print p50 and p99 in ms")
     args = parser.parse_args()
     senders_without_timer()
     from cruddur.wsgi import application
 
     for _ in range(args.warm_up):
-        request(application)
+        for name in ENDPOINTS:
+            request(application, name)
     flush()
-    for _ in range(args.requests):
-        request(application)
+    if args.timings:
+        times = timed(application, args.endpoint, args.requests)
+    else:
+        for _ in range(args.requests):
+            request(application, args.endpoint)
     flush()
+    for name, count in ANSWERED.items():
+        print(f"200 x {count} {ENDPOINTS[name]} ({ANSWER_BYTES[name]} bytes)")
+    if args.timings and times:
+        p99 = (
+            statistics.quantiles(times, n=100, method="inclusive")[98]
+            if len(times) > 1
+            else times[0]
+        )
+        print(f"p50 {statistics.median(times):.3f} ms, p99 {p99:.3f} ms")
     sys.stdout.flush()
     os._exit(0)  # no interpreter teardown: its cost is not the requests'
 
