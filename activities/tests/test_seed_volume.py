@@ -41,6 +41,9 @@ def test_rows_look_like_use(seeded):
     replies = Activity.objects.filter(reply_to__isnull=False).exclude(pk=seed.NO_HONOR_REPLY)
     assert not replies.filter(created_at__lte=F("reply_to__created_at")).exists()
     assert not replies.exclude(expires_at=None).exists()
+    # In their threads, naming whom they answer, as replies the API stores (the feeds read these).
+    assert not replies.exclude(thread=F("reply_to")).exists()
+    assert not replies.exclude(reply_to_user=F("reply_to__user")).exists()
     assert not Activity.objects.filter(created_at__gt=timezone.now()).exists()
     times = sorted(Activity.objects.top_level().values_list("created_at", flat=True))
     assert times[0] < started - datetime.timedelta(days=80)  # spread over the 100 days

@@ -111,6 +111,7 @@ class Command(BaseCommand):
                 Activity(
                     uuid=seeded_uuid(rng), user=rng.choice(authors),
                     message=sentence(rng, 1024), created_at=created, reply_to=parent,
+                    thread=parent, reply_to_user=parent.user,  # bulk_create skips save()
                 )
             )  # fmt: skip
         for parent, replies_count in collections.Counter(chosen).items():
