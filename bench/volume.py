@@ -2,6 +2,11 @@
 against a database that also holds 100,000 activities and 200,000 replies (`manage.py
 seed_volume`), on SQLite and on PostgreSQL (`bench/run --instructions --volume`).
 
+Three data sets: the seed; "a full page", the seed with 1% of the volume added within the last 30
+days (enough for a full first page, with its replies); and the volume, that same data with the
+other 99% added older than 30 days. The last two answer the same first page, byte for byte, so
+their ratio is what the table's size costs; the ratio to the seed also counts the bigger page.
+
 For each database and data set: instructions per request, counted as for the endpoint table
 (bench/callgrind.py, all providers off), then the median and 99th percentile of in-process
 wall-clock times of home requests, outside valgrind, one run at a time. Under PostgreSQL the count
@@ -39,14 +44,30 @@ def measure(database, requests, workdir):
     return per_request(counts, runs[1]), float(p50), float(p99), kilobytes
 
 
+# The part of the volume that fills the first page: added within the last RECENT_DAYS days.
+RECENT_SHARE, RECENT_DAYS = 0.01, 30
+
+
+def fill(database, args, data_set):
+    """seed_volume for "page" (the recent part) and "volume" (also the rest, older)."""
+    recent = [round(args.activities * RECENT_SHARE), round(args.replies * RECENT_SHARE)]
+    if data_set in ("page", "volume"):
+        manage(
+            database.url, "seed_volume", "--activities", str(recent[0]),
+            "--replies", str(recent[1]), "--days", str(RECENT_DAYS),
+        )  # fmt: skip
+    if data_set == "volume":
+        manage(
+            database.url, "seed_volume", "--activities", str(args.activities - recent[0]),
+            "--replies", str(args.replies - recent[1]), "--older-than-days", str(RECENT_DAYS),
+            "--days", str(365 - RECENT_DAYS), "--seed", "1",
+        )  # fmt: skip
+
+
 def measure_data_set(kind, data_set, args, workdir):
-    """`measure` on a new database of `kind`, filled by seed_volume for the "volume" data set."""
+    """`measure` on a new database of `kind`, filled by seed_volume for `data_set`."""
     with template(kind, workdir, args.postgresql) as database:
-        if data_set == "volume":
-            manage(
-                database.url, "seed_volume",
-                "--activities", str(args.activities), "--replies", str(args.replies),
-            )  # fmt: skip
+        fill(database, args, data_set)
         print(f"measuring {kind}, {data_set} data", file=sys.stderr, flush=True)
         return measure(database, args.requests, workdir)
 
@@ -55,7 +76,11 @@ def volume_table(args, workdir):
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     if not kinds or set(kinds) - {"sqlite", "postgresql"}:
         raise SystemExit("--databases: sqlite, postgresql or both")
-    data_sets = {"seed": "seed data", "volume": f"+{args.activities:,} +{args.replies:,} replies"}
+    data_sets = {
+        "seed": "seed data",
+        "page": "a full page (1% of volume)",
+        "volume": f"+{args.activities:,} +{args.replies:,} replies",
+    }
     print(
         f"GET /api/activities/home, all providers off, in-process: {args.requests} requests "
         f"counted by callgrind, {TIMED_REQUESTS} timed outside it"
@@ -75,10 +100,12 @@ def volume_table(args, workdir):
                 f"{kind:<12}{label:<28}{cost / 1e6:>12.2f}{p50:>9.2f}{p99:>9.2f}{kilobytes:>7.1f}",
                 flush=True,
             )
-        ratios = [volume / seed for volume, seed in zip(rows["volume"], rows["seed"], strict=True)]
-        print(f"{kind:<12}{'volume / seed':<28}" + "".join(f"{r:>{w}.2f}" for r, w in
-              zip(ratios, (12, 9, 9, 7), strict=True)))  # fmt: skip
+        for base, label in (("page", "volume / full page"), ("seed", "volume / seed")):
+            ratios = [new / old for new, old in zip(rows["volume"], rows[base], strict=True)]
+            print(f"{kind:<12}{label:<28}" + "".join(f"{r:>{w}.2f}" for r, w in
+                  zip(ratios, (12, 9, 9, 7), strict=True)))  # fmt: skip
     print(
-        "(KB: the length of home's answer, which grows with the page, not only with the table;\n"
+        "(KB: the length of home's answer; a full page and the volume answer the same page, so\n"
+        "their ratio is the table's size alone; the seed's page is smaller;\n"
         "under PostgreSQL the count is the app's process only; the times include the server)"
     )

@@ -69,3 +69,16 @@ def test_the_same_seed_makes_the_same_rows():
 def test_replies_need_activities():
     with pytest.raises(CommandError, match="Replies need activities"):
         seed_volume(activities=0, replies=5)
+
+
+@pytest.mark.django_db
+def test_older_data_leaves_the_first_page_as_it_was(seeded, api):
+    """The benchmark's "full page" and "volume" data sets answer the same first page: what
+    --older-than-days adds is older than all of it, so only the table's size differs."""
+    seed_volume(activities=60, replies=120, users=5, days=30)
+    first_page = api.get("/api/activities/home").json()
+    assert len(first_page) == 20
+    assert any(item["replies"] for item in first_page)
+    seed_volume(activities=300, replies=600, users=5, days=300, older_than_days=30, seed=1)
+    assert Activity.objects.top_level().count() == 4 + 60 + 300
+    assert api.get("/api/activities/home").json() == first_page

@@ -48,19 +48,26 @@ class Command(BaseCommand):
         parser.add_argument("--replies", type=int, default=200_000)
         parser.add_argument("--users", type=int, default=50, help="new authors, beside the others")
         parser.add_argument("--days", type=int, default=365, help="how far back the times go")
+        parser.add_argument(
+            "--older-than-days", type=int, default=0,
+            help="the newest activity added is this many days old (replies may be newer)",
+        )  # fmt: skip
         parser.add_argument("--seed", type=int, default=0, help="the random generator's seed")
         parser.add_argument("--batch-size", type=int, default=5000, help="rows per INSERT batch")
 
-    def handle(self, *args, activities, replies, users, days, seed, batch_size, **options):
-        if min(activities, replies, users, days) < 0 or batch_size < 1:
+    def handle(
+        self, *args, activities, replies, users, days, older_than_days, seed, batch_size, **options
+    ):
+        if min(activities, replies, users, days, older_than_days) < 0 or batch_size < 1:
             raise CommandError("Counts cannot be negative; --batch-size is 1 or more.")
         if replies and not activities:
             raise CommandError("Replies need activities to reply to.")
         rng = random.Random(seed)
         now = timezone.now()
         with transaction.atomic():
-            authors = self.authors(users, now - datetime.timedelta(days=days + 1))
-            parents = self.parents(rng, authors, activities, now, days)
+            newest = now - datetime.timedelta(days=older_than_days)
+            authors = self.authors(users, newest - datetime.timedelta(days=days + 1))
+            parents = self.parents(rng, authors, activities, newest, days)
             children = self.replies(rng, authors, parents, replies, now)
             Activity.objects.bulk_create(parents, batch_size=batch_size)
             Activity.objects.bulk_create(children, batch_size=batch_size)
@@ -83,7 +90,8 @@ class Command(BaseCommand):
         return list(User.objects.order_by("handle"))
 
     def parents(self, rng, authors, count, now, days):
-        """Top-level activities at random times of the last `days` days (a minute old at least)."""
+        """Top-level activities at random times of the `days` days before `now` (a minute before
+        it at least)."""
         span = days * 86_400 - 60
         activities = []
         for _ in range(count):
