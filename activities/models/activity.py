@@ -29,14 +29,19 @@ class Activity(models.Model):
     likes_count = models.PositiveIntegerField(default=0)
     replies_count = models.PositiveIntegerField(default=0)
     reposts_count = models.PositiveIntegerField(default=0)
+    # Every index below leaves out the rows it never serves (a top-level activity has no
+    # reply_to, thread or reply_to_user), so a post writes no more index entries than it is read
+    # by; the indexes of the three foreign keys to activities and users are those below.
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
-    )
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies",
+        db_index=False,
+    )  # fmt: skip
     # The top-level activity a reply belongs to, however deep it answers: a reply to a reply
     # shows in its thread (null for a top-level activity).
     thread = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="thread_replies"
-    )
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="thread_replies",
+        db_index=False,
+    )  # fmt: skip
     # The author of the activity a reply answers: the acting user's notifications, newest first,
     # read in index order (null for a top-level activity).
     reply_to_user = models.ForeignKey(
@@ -49,7 +54,12 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["reply_to", "-created_at"], name="activity_thread_idx"),
+            # A reply's answers, and deleting an activity's replies.
+            models.Index(
+                fields=["reply_to", "-created_at"],
+                condition=models.Q(reply_to__isnull=False),
+                name="activity_answers_idx",
+            ),
             # The home and user feeds: top-level activities, newest first, read in index order
             # (PostgreSQL orders by an index after `IS NULL` only when the index is partial).
             models.Index(
@@ -63,10 +73,16 @@ class Activity(models.Model):
                 name="activity_user_top_level_idx",
             ),
             models.Index(
-                fields=["reply_to_user", "-created_at", "-uuid"], name="activity_notification_idx"
+                fields=["reply_to_user", "-created_at", "-uuid"],
+                condition=models.Q(reply_to_user__isnull=False),
+                name="activity_notification_idx",
             ),
             # The replies a thread shows, oldest first, read in index order.
-            models.Index(fields=["thread", "created_at", "uuid"], name="activity_thread_time_idx"),
+            models.Index(
+                fields=["thread", "created_at", "uuid"],
+                condition=models.Q(thread__isnull=False),
+                name="activity_thread_time_idx",
+            ),
         ]
         verbose_name_plural = "activities"
 
