@@ -41,10 +41,10 @@ def activity_key(value):
 
 def find_activity(value):
     """The activity with the uuid in the URL; 404 activity_not_found, also for a malformed uuid."""
-    activity = Activity.objects.filter(pk=activity_key(value)).first()
-    if activity is None:
-        raise ActivityNotFound()
-    return activity
+    try:
+        return Activity.objects.get(pk=activity_key(value))  # no ORDER BY, unlike first()
+    except Activity.DoesNotExist:
+        raise ActivityNotFound() from None
 
 
 class ActivityListView(SelectionListMixin, ContractMixin, generics.ListAPIView):
