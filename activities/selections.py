@@ -71,11 +71,8 @@ def fetch(sql, params=()):
 
 
 def user_key(handle):
-    """The primary key of the user with this handle, as the database compares it, or None. A
-    handle no user can have (a NUL character, over the field's length) never reaches the database,
-    which would refuse it differently on SQLite and PostgreSQL."""
-    max_length = User._meta.get_field("handle").max_length
-    if not isinstance(handle, str) or "\x00" in handle or not 0 < len(handle) <= max_length:
+    """The primary key of the user with this handle, as the database compares it, or None."""
+    if not User.could_have(handle):
         return None
     rows = fetch(f"SELECT uuid FROM {User._meta.db_table} WHERE handle = %s", (handle,))
     return rows[0][0] if rows else None

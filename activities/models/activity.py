@@ -13,10 +13,6 @@ class ActivityQuerySet(models.QuerySet):
         """Activities that are not replies."""
         return self.filter(reply_to__isnull=True)
 
-    def with_authors(self):
-        """Load each activity's user in the same query."""
-        return self.select_related("user")
-
 
 class Activity(models.Model):
     """A post by a user; a reply is an activity whose `reply_to` is the activity it answers."""

@@ -14,10 +14,7 @@ class UserQuerySet(models.QuerySet):
         """The user with this handle, or None. A handle no user can have (a NUL character, over
         the field's length) never reaches the database, which would refuse it differently on
         SQLite and PostgreSQL."""
-        max_length = User._meta.get_field("handle").max_length
-        if not isinstance(handle, str) or "\x00" in handle or not 0 < len(handle) <= max_length:
-            return None
-        return self.filter(handle=handle).first()
+        return self.filter(handle=handle).first() if User.could_have(handle) else None
 
     def acting(self):
         """The user that every write acts as until sign-in exists (settings.CRUDDUR)."""
@@ -41,3 +38,10 @@ class User(models.Model):
 
     def __str__(self):
         return f"@{self.handle}"
+
+    @staticmethod
+    def could_have(handle):
+        """False for a handle no user can have (not text, a NUL character, over the field's
+        length), which never reaches the database: SQLite and PostgreSQL refuse it differently."""
+        max_length = User._meta.get_field("handle").max_length
+        return isinstance(handle, str) and "\x00" not in handle and 0 < len(handle) <= max_length
