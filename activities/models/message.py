@@ -42,7 +42,6 @@ class MessageGroup(models.Model):
         return (one, other) if str(one.pk) <= str(other.pk) else (other, one)
 
 
-
 class Message(models.Model):
     """One message, sent by `user` within a conversation."""
 
