@@ -21,6 +21,7 @@ from observability.tests.conftest import FAKE_AWS, receiver_fixture
 from observability.tests.receivers import SigV4OtlpReceiver
 
 REGION = "us-east-1"
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
 # Variables that could bring credentials or an endpoint from the machine the tests run on.
 FOREIGN = (
     "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL",
@@ -101,7 +102,7 @@ def test_wrong_credentials_are_refused(xray, aws_env):
     response = signed_session(REGION).post(
         xray_otlp_endpoint(REGION, os.environ),
         data=b"",
-        headers={"Content-Type": "application/x-protobuf"},
+        headers=PROTOBUF,
         timeout=5,
     )
     assert response.status_code == 403
@@ -110,11 +111,17 @@ def test_wrong_credentials_are_refused(xray, aws_env):
 
 
 def test_an_unsigned_export_is_refused(xray):
-    response = requests.post(
-        f"{xray.url}/v1/traces", data=b"", headers={"Content-Type": "application/x-protobuf"}
-    )
+    response = requests.post(f"{xray.url}/v1/traces", data=b"", headers=PROTOBUF, timeout=5)
     assert response.status_code == 403
     assert xray.refused == 1
+
+
+def test_only_v1_traces_takes_exports(xray, aws_env):
+    aws_env(xray)
+    response = signed_session(REGION).post(
+        f"{xray.url}/v1/metrics", data=b"", headers=PROTOBUF, timeout=5
+    )
+    assert response.status_code == 403
 
 
 def test_a_session_token_is_sent_and_signed(aws_env):
@@ -136,11 +143,13 @@ def test_a_session_token_is_sent_and_signed(aws_env):
         assert other.refused == 1
 
 
-def test_an_expected_session_token_must_be_sent(aws_env):
+@pytest.mark.parametrize("sent", [None, "session-token-two"])
+def test_the_expected_session_token_must_be_sent(aws_env, sent):
     with SigV4OtlpReceiver(session_token="session-token-one") as xray:
-        aws_env(xray)
+        aws_env(xray, AWS_SESSION_TOKEN=sent)
         assert export_span("without-token") == SpanExportResult.FAILURE
         assert xray.refused == 1
+        assert xray.spans() == []
 
 
 def test_the_secret_never_leaves_the_process(aws_env, caplog):
