@@ -2,18 +2,25 @@
 send arrives here and is decoded, so tests assert on what arrived.
 
 - OtlpReceiver: OTLP/HTTP traces (protobuf), as Honeycomb or a collector would receive them.
+- SigV4OtlpReceiver: the same, taken only when SigV4-signed, as X-Ray's OTLP endpoint takes them.
 - XRayDaemon: a UDP socket in the X-Ray daemon's place.
 - RollbarApi: an HTTP receiver in Rollbar's API's place.
 - XRayControlPlane: an HTTP receiver for X-Ray's group and sampling-rule API (moto lacks it).
 - MotoServer: moto's server, for CloudWatch Logs.
 """
 
+import gzip
+import hmac
 import json
 import socket
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -89,19 +96,28 @@ class HttpReceiver:
         self.server.server_close()
 
 
+# OTLP/HTTP's Content-Encoding values, as the exporter's compression setting makes them.
+DECOMPRESS = {"gzip": gzip.decompress, "deflate": zlib.decompress}
+
+
 class OtlpReceiver(HttpReceiver):
     """Receives OTLP/HTTP protobuf trace exports on /v1/traces."""
 
     def answer(self, record):
         return 200, "application/x-protobuf", ExportTraceServiceResponse().SerializeToString()
 
-    def spans(self):
-        """Every span that arrived, as dicts with the service name and the export's headers."""
+    def exports(self):
+        """The requests whose bodies are taken as trace exports: here, every one."""
         with self.lock:
-            records = list(self.requests)
+            return list(self.requests)
+
+    def spans(self):
+        """Every span taken, as dicts with the service name and the export's headers."""
         spans = []
-        for record in records:
-            export = ExportTraceServiceRequest.FromString(record["body"])
+        for record in self.exports():
+            headers = {k.lower(): v for k, v in record["headers"].items()}
+            body = DECOMPRESS.get(headers.get("content-encoding"), bytes)(record["body"])
+            export = ExportTraceServiceRequest.FromString(body)
             for resource_spans in export.resource_spans:
                 resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
                 for scope_spans in resource_spans.scope_spans:
@@ -118,10 +134,70 @@ class OtlpReceiver(HttpReceiver):
                                     a["key"]: next(iter(a["value"].values()), None)
                                     for a in MessageToDict(span).get("attributes", [])
                                 },
-                                "headers": {k.lower(): v for k, v in record["headers"].items()},
+                                "headers": headers,
                             }
                         )
         return spans
+
+
+class SigV4OtlpReceiver(OtlpReceiver):
+    """X-Ray's OTLP endpoint: it takes an export on /v1/traces only when the request's SigV4
+    Authorization is the one its credentials make of the request as it arrived, recomputed here
+    with botocore's signer at the request's X-Amz-Date; anything else gets 403, as from AWS, and
+    is counted as refused."""
+
+    PATH = "/v1/traces"
+    # Signed in every request taken: without them the signature would not cover what it must.
+    MUST_SIGN = {"host", "x-amz-date", "content-type"}
+
+    def __init__(self, access_key="testing", secret_key="testing", session_token=None):
+        super().__init__()
+        self.credentials = Credentials(access_key, secret_key, session_token)
+        self.region, self.service = "us-east-1", "xray"
+
+    def answer(self, record):
+        record["taken"] = record["path"] == self.PATH and self.signature_verifies(record)
+        if record["taken"]:
+            return super().answer(record)
+        message = {"message": "The request signature we calculated does not match"}
+        return 403, "application/json", json.dumps(message).encode()
+
+    def exports(self):
+        return [record for record in super().exports() if record.get("taken")]
+
+    @property
+    def refused(self):
+        """How many requests got 403."""
+        with self.lock:
+            return sum(1 for record in self.requests if record.get("taken") is False)
+
+    def signature_verifies(self, record):
+        headers = {name.lower(): value for name, value in record["headers"].items()}
+        authorization = headers.get("authorization", "")
+        signed = set(authorization.partition("SignedHeaders=")[2].partition(",")[0].split(";"))
+        token = self.credentials.token
+        if not self.MUST_SIGN.issubset(signed) or (token and "x-amz-security-token" not in signed):
+            return False
+        sent_token = headers.get("x-amz-security-token", "")
+        if not hmac.compare_digest(sent_token.encode(), (token or "").encode()):
+            return False
+        request = AWSRequest(
+            method="POST",
+            url=f"http://{headers.get('host', '')}{record['path']}",
+            data=record["body"],
+            headers={name: headers[name] for name in signed if name in headers},
+        )
+        request.context["timestamp"] = headers.get("x-amz-date", "")
+        signer = SigV4Auth(self.credentials, self.service, self.region)
+        signature = signer.signature(
+            signer.string_to_sign(request, signer.canonical_request(request)), request
+        )
+        expected = (
+            f"AWS4-HMAC-SHA256 Credential={signer.scope(request)}, "
+            f"SignedHeaders={signer.signed_headers(signer.headers_to_sign(request))}, "
+            f"Signature={signature}"
+        )
+        return hmac.compare_digest(expected.encode(), authorization.encode())
 
 
 class RollbarApi(HttpReceiver):
