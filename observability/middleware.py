@@ -62,7 +62,8 @@ class ObservabilityMiddleware:
 
     def __init__(self, get_response):
         active = active_providers()
-        factories = [factory for provider in active for factory in provider.outer_middleware()]
+        # Once each: the otel provider and X-Ray's otel source share the request's span.
+        factories = list(dict.fromkeys(f for p in active for f in p.outer_middleware()))
         if active:
             # Then the request's one trace, handed to every provider below it.
             factories.append(TraceCorrelationMiddleware)

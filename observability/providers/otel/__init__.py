@@ -3,7 +3,6 @@ collector) by a batch processor in the background, or printed to the console."""
 
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
@@ -56,65 +55,23 @@ class OpenTelemetryProvider(Provider):
         )
         return GuardedSpanExporter(exporter)
 
-    def build_tracer_provider(self, processor):
-        from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
-        from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-        from opentelemetry.sdk.trace import TracerProvider
-
-        from observability.conf import conf
+    def sampler(self):
         from observability.providers.otel.propagation import request_sampler, sampler_ratio
 
-        # X-Ray-compatible trace ids: the same id names the request in every backend.
-        provider = TracerProvider(
-            resource=Resource.create({SERVICE_NAME: conf.service_name}),
-            id_generator=AwsXRayIdGenerator(),
-            sampler=request_sampler(sampler_ratio(self.options.get("sampler_ratio"))),
-            shutdown_on_exit=False,  # at exit, beside the other senders (see start)
-        )
-        provider.add_span_processor(processor)
-        return provider
+        return request_sampler(sampler_ratio(self.options.get("sampler_ratio")))
 
     def start(self):
-        from opentelemetry import propagate, trace
-        from opentelemetry.baggage.propagation import W3CBaggagePropagator
-        from opentelemetry.instrumentation.django import DjangoInstrumentor
-        from opentelemetry.propagators.composite import CompositePropagator
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
-        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-        from observability.background import on_exit
-        from observability.providers.otel.propagation import (
-            FailOpenPropagator,
-            XRayHeaderPropagator,
-        )
+        from observability.providers.otel.tracing import tracer_provider
 
-        # Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins).
-        propagators = [
-            XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()
-        ]  # fmt: skip
-        propagate.set_global_textmap(
-            CompositePropagator([FailOpenPropagator(propagator) for propagator in propagators])
-        )
-        self.tracer_provider = self.build_tracer_provider(BatchSpanProcessor(self.build_exporter()))
-        trace.set_tracer_provider(self.tracer_provider)
-        # Its last spans leave when the process stops, while the other senders send theirs.
-        on_exit(self.tracer_provider.shutdown)
-        instrumentor = DjangoInstrumentor()
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            # The instrumentor configures its middleware and puts it first in settings.MIDDLEWARE;
-            # it runs inside ObservabilityMiddleware instead (outer_middleware), fail-open like
-            # every provider's, so MIDDLEWARE is left as settings.py wrote it.
-            written = settings.MIDDLEWARE
-            snapshot = list(written)
-            instrumentor.instrument(tracer_provider=self.tracer_provider)
-            if isinstance(written, list):  # it inserts into the list itself
-                written[:] = snapshot
-            settings.MIDDLEWARE = written
+        self.tracer_provider = tracer_provider(self.sampler())
+        self.tracer_provider.add_span_processor(BatchSpanProcessor(self.build_exporter()))
 
     def outer_middleware(self):
-        from observability.providers.otel.server_span import ServerSpanMiddleware
+        from observability.providers.otel.tracing import server_span_middleware
 
-        return [ServerSpanMiddleware]
+        return server_span_middleware()
 
     def checks(self):
         messages = []
@@ -158,25 +115,13 @@ class OpenTelemetryProvider(Provider):
 
     def send_test(self, trace_id=None):
         """Export one span now with a fresh exporter; arrived when the endpoint took it."""
-        from opentelemetry import trace
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
+        from observability.providers.otel.tracing import send_test_span
+
         exporter = ResultRecordingExporter(self.build_exporter())
-        provider = self.build_tracer_provider(SimpleSpanProcessor(exporter))
-        parent = None
-        if trace_id:
-            remote = trace.SpanContext(
-                int(trace_id, 16),
-                1,
-                is_remote=True,
-                trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
-            )
-            parent = trace.set_span_in_context(trace.NonRecordingSpan(remote))
-        tracer = provider.get_tracer("observability.send_test")
         with captured("opentelemetry") as records:
-            with tracer.start_as_current_span("send-test", context=parent):
-                pass
-            provider.shutdown()
+            send_test_span(SimpleSpanProcessor(exporter), trace_id)
         if self.options["exporter"] == "console":
             return True, "printed to the console"
         if exporter.results == [SpanExportResult.SUCCESS]:

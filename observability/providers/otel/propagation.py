@@ -117,8 +117,9 @@ def sampler_ratio(value):
     return ratio
 
 
-def request_sampler(ratio=None):
+def request_sampler(ratio=None, root=None):
     """Parent-based sampling (one decision per trace) whose root samples every request, or the
-    fraction `ratio` of them."""
-    root = TraceIdRatioBased(ratio) if ratio is not None else ALWAYS_ON
+    fraction `ratio` of them, or decides by the sampler `root`."""
+    if root is None:
+        root = TraceIdRatioBased(ratio) if ratio is not None else ALWAYS_ON
     return ParentBased(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))

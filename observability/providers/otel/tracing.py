@@ -1,0 +1,114 @@
+"""The process's one OpenTelemetry tracer, shared by the providers that export its spans: the otel
+provider (OTLP) and X-Ray with the otel source (segments built from the same spans). A request is
+traced once, with one sampling decision, whoever exports it.
+
+The first provider to start sets it up, with its sampler (the otel provider's when it is on, since
+it starts first; else X-Ray's rules); each adds its span processor."""
+
+import os
+
+from django.conf import settings
+
+_state = {"pid": None, "provider": None}
+
+
+def tracer_provider(sampler):
+    """This process's TracerProvider, made (with `sampler`) and installed on first call: the global
+    tracer provider, the propagators, Django's instrumentation, and its shutdown at exit."""
+    if _state["pid"] == os.getpid():
+        return _state["provider"]
+    from opentelemetry import trace
+
+    from observability.background import on_exit
+
+    provider = build_tracer_provider(sampler)
+    install_propagators()
+    trace.set_tracer_provider(provider)
+    # Its last spans leave when the process stops, while the other senders send theirs.
+    on_exit(provider.shutdown)
+    instrument_django(provider)
+    _state.update(pid=os.getpid(), provider=provider)
+    return provider
+
+
+def build_tracer_provider(sampler, processor=None):
+    from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from observability.conf import conf
+
+    # X-Ray-compatible trace ids: the same id names the request in every backend.
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: conf.service_name}),
+        id_generator=AwsXRayIdGenerator(),
+        sampler=sampler,
+        shutdown_on_exit=False,  # at exit, beside the other senders (tracer_provider)
+    )
+    if processor is not None:
+        provider.add_span_processor(processor)
+    return provider
+
+
+def install_propagators():
+    """Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins)."""
+    from opentelemetry import propagate
+    from opentelemetry.baggage.propagation import W3CBaggagePropagator
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from observability.providers.otel.propagation import FailOpenPropagator, XRayHeaderPropagator
+
+    propagators = [
+        XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()
+    ]  # fmt: skip
+    propagate.set_global_textmap(
+        CompositePropagator([FailOpenPropagator(propagator) for propagator in propagators])
+    )
+
+
+def instrument_django(provider):
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+
+    instrumentor = DjangoInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        return
+    # The instrumentor configures its middleware and puts it first in settings.MIDDLEWARE; it
+    # runs inside ObservabilityMiddleware instead (outer_middleware), fail-open like every
+    # provider's, so MIDDLEWARE is left as settings.py wrote it.
+    written = settings.MIDDLEWARE
+    snapshot = list(written)
+    instrumentor.instrument(tracer_provider=provider)
+    if isinstance(written, list):  # it inserts into the list itself
+        written[:] = snapshot
+    settings.MIDDLEWARE = written
+
+
+def server_span_middleware():
+    """The middleware that starts each request's span (outer_middleware of both providers;
+    ObservabilityMiddleware runs it once)."""
+    from observability.providers.otel.server_span import ServerSpanMiddleware
+
+    return [ServerSpanMiddleware]
+
+
+def send_test_span(processor, trace_id=None, attributes=None):
+    """Ends one span named send-test (in the trace `trace_id` when given) through `processor`
+    alone, then shuts the processor down, which sends it."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+    provider = build_tracer_provider(ALWAYS_ON, processor)
+    parent = None
+    if trace_id:
+        remote = trace.SpanContext(
+            int(trace_id, 16),
+            1,
+            is_remote=True,
+            trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+        )
+        parent = trace.set_span_in_context(trace.NonRecordingSpan(remote))
+    tracer = provider.get_tracer("observability.send_test")
+    with tracer.start_as_current_span("send-test", context=parent, attributes=attributes):
+        pass
+    provider.shutdown()
