@@ -33,6 +33,16 @@ DEFAULTS = {
         "sampler_ratio": None,
     },
     "xray": {
+        # Where segments come from: "otel" (built from the finished OpenTelemetry spans) or "sdk"
+        # (the X-Ray SDK's Django middleware). None: otel when the otel provider is on too, else
+        # sdk.
+        "source": None,
+        # How the otel source sends: "udp" to the daemon, or "otlp" to X-Ray's OTLP endpoint,
+        # SigV4-signed (accounts with Transaction Search).
+        "transport": "udp",
+        # The region of X-Ray's OTLP endpoint (the otlp transport), and another base URL for it.
+        "region": None,
+        "endpoint_url": None,
         "daemon_address": "127.0.0.1:2000",
         # A host pattern (e.g. "*4567-*.gitpod.io*"): requests to a matching host are named by it.
         "dynamic_naming": None,

@@ -33,6 +33,11 @@ def observability_settings(environ, debug=False):
             "sampler_ratio": variable("OTEL_TRACES_SAMPLER_ARG"),
         },
         "xray": {
+            "source": variable("OBSERVABILITY_XRAY_SOURCE"),
+            "transport": variable("OBSERVABILITY_XRAY_TRANSPORT", "udp"),
+            "region": variable("AWS_REGION") or variable("AWS_DEFAULT_REGION"),
+            # The AWS SDKs' endpoint override for X-Ray: also the base of its OTLP endpoint.
+            "endpoint_url": variable("AWS_ENDPOINT_URL_XRAY"),
             "daemon_address": variable("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000"),
             "dynamic_naming": variable("AWS_XRAY_URL"),
             "rules_file": variable("AWS_XRAY_RULES_FILE"),

@@ -1,5 +1,6 @@
 """The activity endpoints: the feeds, search, one activity, and posting activities and replies."""
 
+import json
 import logging
 import uuid
 
@@ -29,6 +30,7 @@ from activities.views.base import ContractMixin, CreateMixin, SelectionListMixin
 
 logger = logging.getLogger(__name__)
 home_tracer = trace.get_tracer("home.activities")
+user_feed_tracer = trace.get_tracer("user.activities")
 
 
 def activity_key(value):
@@ -120,12 +122,20 @@ class UserFeedView(ActivityListView):
         return feeds.by_user(user)
 
     def list(self, request, *args, **kwargs):
-        # A no-op unless X-Ray is on and this request is sampled.
-        with xray_recorder.in_subsegment("mock-data") as subsegment:
+        # The mock-data subsegment, through whichever source X-Ray uses: an OpenTelemetry span
+        # (its aws.xray.metadata.<namespace> attribute is the subsegment's metadata), or the
+        # X-Ray SDK's subsegment. Each is a no-op unless its tracing is on and samples this
+        # request.
+        with (
+            user_feed_tracer.start_as_current_span("mock-data") as span,
+            xray_recorder.in_subsegment("mock-data") as subsegment,
+        ):
             response = super().list(request, *args, **kwargs)
-            if subsegment is not None:
+            if span.is_recording() or subsegment is not None:
                 metadata = {"now": timezone.now().isoformat(), "results-size": len(response.data)}
-                subsegment.put_metadata("key", metadata, "namespace")
+                span.set_attribute("aws.xray.metadata.namespace", json.dumps({"key": metadata}))
+                if subsegment is not None:
+                    subsegment.put_metadata("key", metadata, "namespace")
         return response
 
 

@@ -77,6 +77,13 @@ def provider_env(otlp, daemon, rollbar_api, moto):
     return variables
 
 
+@pytest.fixture(params=["otel", "sdk"])
+def xray_source(request):
+    """The X-Ray source (OBSERVABILITY_XRAY_SOURCE) of a test that takes this fixture, which runs
+    once with each: segments built from the OpenTelemetry spans, and the X-Ray SDK's."""
+    return request.param
+
+
 @pytest.fixture
 def serve(tmp_path):
     """serve(**env): a context manager running the app under gunicorn with that environment;

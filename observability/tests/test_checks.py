@@ -5,7 +5,7 @@ import logging
 
 import pytest
 import requests
-from django.core.checks import run_checks
+from django.core.checks import INFO, run_checks
 from django.test import override_settings
 
 from observability.providers.registry import provider as registered
@@ -60,6 +60,16 @@ def test_unknown_provider_name():
             {"providers": ["cloudwatch"], "cloudwatch": {"send_interval": "abc"}},
             "observability.W033",
         ),
+        ({"providers": ["xray"], "xray": {"source": "daemon"}}, "observability.W023"),
+        ({"providers": ["xray"], "xray": {"transport": "tcp"}}, "observability.W024"),
+        (
+            {"providers": ["xray"], "xray": {"source": "sdk", "transport": "otlp"}},
+            "observability.W025",
+        ),
+        (
+            {"providers": ["xray"], "xray": {"source": "otel", "transport": "otlp"}},
+            "observability.W026",
+        ),
         ({"providers": ["rollbar"]}, "observability.W040"),
         (
             {"providers": ["rollbar"], "rollbar": {"access_token": "t", "endpoint": "ftp://x"}},
@@ -71,6 +81,43 @@ def test_each_misconfiguration_has_its_check(settings, expected, monkeypatch):
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     assert expected in check_ids(settings)
+
+
+@pytest.mark.parametrize(
+    ("settings", "info"),
+    [
+        ({"providers": ["xray"]}, True),
+        ({"providers": ["xray"], "xray": {"source": "SDK"}}, True),
+        ({"providers": ["xray"], "xray": {"source": "otel"}}, False),
+        ({"providers": ["xray", "otel"]}, False),
+        ({"providers": ["xray", "otel"], "xray": {"source": "sdk"}}, False),
+    ],
+    ids=["xray-alone", "xray-alone-sdk-set", "xray-alone-otel-set", "both", "both-sdk-set"],
+)
+def test_the_sdk_source_alone_says_the_sdk_is_in_maintenance(settings, info):
+    """An Info, not a warning: X-Ray keeps working, and the hint names the setting."""
+    with override_settings(OBSERVABILITY=settings):
+        messages = [m for m in run_checks(tags=["observability"]) if m.id == "observability.I020"]
+    assert bool(messages) is info
+    if info:
+        [message] = messages
+        assert message.level == INFO
+        assert "2027-02-25" in message.msg
+        assert "OBSERVABILITY_XRAY_SOURCE=otel" in message.hint
+
+
+@pytest.mark.parametrize(
+    ("settings", "source"),
+    [
+        ({"providers": ["xray"]}, "sdk (default)"),
+        ({"providers": ["xray", "otel"]}, "otel (default)"),
+        ({"providers": ["xray"], "xray": {"source": "otel"}}, "otel (set)"),
+        ({"providers": ["xray", "otel"], "xray": {"source": "sdk"}}, "sdk (set)"),
+    ],
+)
+def test_the_status_shows_the_xray_source_in_use(settings, source):
+    with override_settings(OBSERVABILITY=settings):
+        assert registered("xray").settings_for_status()["source"] == source
 
 
 def test_cloudwatch_without_region_or_credentials(monkeypatch):

@@ -38,9 +38,9 @@ def xray_segments(daemon):
     ids=["no-header", "x-amzn-trace-id", "traceparent"],
 )
 def test_span_segment_and_response_share_the_trace(
-    headers, expected, otlp, daemon, provider_env, serve
+    headers, expected, otlp, daemon, provider_env, serve, xray_source
 ):
-    with serve(**provider_env("otel", "xray")) as url:
+    with serve(**provider_env("otel", "xray", OBSERVABILITY_XRAY_SOURCE=xray_source)) as url:
         response = requests.get(f"{url}/api/activities/home", headers=headers, timeout=10)
         [span] = wait_for(lambda: server_spans(otlp))
         [segment] = wait_for(lambda: xray_segments(daemon))
@@ -63,8 +63,10 @@ def test_span_segment_and_response_share_the_trace(
     ],
     ids=["x-amzn-trace-id", "traceparent"],
 )
-def test_an_unsampled_trace_reaches_no_tracing_backend(headers, otlp, daemon, provider_env, serve):
-    with serve(**provider_env("otel", "xray")) as url:
+def test_an_unsampled_trace_reaches_no_tracing_backend(
+    headers, otlp, daemon, provider_env, serve, xray_source
+):
+    with serve(**provider_env("otel", "xray", OBSERVABILITY_XRAY_SOURCE=xray_source)) as url:
         response = requests.get(f"{url}/api/activities/home", headers=headers, timeout=10)
         requests.get(f"{url}/api/activities/@worf", timeout=10)
         wait_for(lambda: server_spans(otlp) and xray_segments(daemon))
@@ -84,9 +86,11 @@ def test_otel_alone_answers_the_trace_header(otlp, provider_env, serve):
 
 
 def test_logs_and_rollbar_items_carry_the_trace(
-    otlp, rollbar_api, moto, provider_env, serve, tmp_path
+    otlp, rollbar_api, moto, provider_env, serve, tmp_path, xray_source
 ):
-    env = provider_env(*ALL, HONEYCOMB_TEAM="cruddur-team", **FAILING_APP)
+    env = provider_env(
+        *ALL, HONEYCOMB_TEAM="cruddur-team", OBSERVABILITY_XRAY_SOURCE=xray_source, **FAILING_APP
+    )
     headers = {"traceparent": f"00-{INCOMING}-{PARENT}-01"}
     with serve(**env) as url:
         requests.get(f"{url}/api/activities/home", headers=headers, timeout=10)
@@ -116,9 +120,10 @@ def test_logs_and_rollbar_items_carry_the_trace(
 
 
 def test_send_test_sends_everything_under_one_trace_and_prints_it(
-    manage, provider_env, otlp, daemon, rollbar_api, moto
+    manage, provider_env, otlp, daemon, rollbar_api, moto, xray_source
 ):
-    result = manage("observability", "--send-test", **provider_env(*ALL))
+    env = provider_env(*ALL, OBSERVABILITY_XRAY_SOURCE=xray_source)
+    result = manage("observability", "--send-test", **env)
     assert result.returncode == 0, result.stdout + result.stderr
     [trace_id] = re.findall(r"send-test trace id: ([0-9a-f]{32})", result.stdout)
     assert [span["trace_id"] for span in otlp.spans()] == [trace_id]
@@ -127,3 +132,20 @@ def test_send_test_sends_everything_under_one_trace_and_prints_it(
     ]
     assert rollbar_api.items()[0]["data"]["custom"]["trace_id"] == trace_id
     assert any(f"trace_id={trace_id}" in m for m in moto.log_messages("cruddur"))
+
+
+def test_with_the_otel_source_the_request_is_traced_once_and_exported_to_both(
+    otlp, daemon, provider_env, serve
+):
+    """The default with both on: X-Ray's segment is the OpenTelemetry trace itself, span for
+    span, with one id each."""
+    with serve(**provider_env("otel", "xray")) as url:
+        requests.get(f"{url}/api/activities/@andrewbrown", timeout=10)
+        spans = wait_for(lambda: len(otlp.spans()) >= 2 and otlp.spans())
+        [segment] = wait_for(lambda: xray_segments(daemon))
+    [server] = server_spans(otlp)
+    [mock_data] = [span for span in spans if span["name"] == "mock-data"]
+    assert segment["id"] == server["span_id"]
+    assert [(s["id"], s["name"]) for s in segment["subsegments"]] == [
+        (mock_data["span_id"], "mock-data")
+    ]

@@ -45,8 +45,9 @@ FAULTS = {
 }
 
 
-def fault_environment(endpoint):
+def fault_environment(endpoint, xray_source):
     return {
+        "OBSERVABILITY_XRAY_SOURCE": xray_source,
         **FAKE_AWS,
         "OBSERVABILITY_PROVIDERS": "otel,xray,cloudwatch,rollbar",
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint.url,
@@ -67,11 +68,13 @@ def warning_lines(log):
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_a_faulty_backend_never_fails_slows_floods_or_holds_shutdown(fault, tmp_path):
+def test_a_faulty_backend_never_fails_slows_floods_or_holds_shutdown(fault, tmp_path, xray_source):
     log_path = tmp_path / "server.log"
     database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     with FAULTS[fault]() as endpoint:
-        server = running_server(database, log_path=log_path, **fault_environment(endpoint))
+        server = running_server(
+            database, log_path=log_path, **fault_environment(endpoint, xray_source)
+        )
         url = server.__enter__()
         session = requests.Session()
         assert session.get(f"{url}/api/activities/home", timeout=30).status_code == 200

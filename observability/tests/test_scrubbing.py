@@ -56,10 +56,10 @@ def send_requests_with_secrets(url):
 
 
 def test_no_secret_reaches_any_backend(
-    otlp, daemon, rollbar_api, moto, provider_env, serve, tmp_path
+    otlp, daemon, rollbar_api, moto, provider_env, serve, tmp_path, xray_source
 ):
     env = provider_env(
-        "otel", "xray", "cloudwatch", "rollbar",
+        "otel", "xray", "cloudwatch", "rollbar", OBSERVABILITY_XRAY_SOURCE=xray_source,
         DJANGO_SETTINGS_MODULE="observability.tests.failing_settings",
         AWS_SECRET_ACCESS_KEY=AWS_SECRET, ROLLBAR_ACCESS_TOKEN=ROLLBAR_SECRET,
         HONEYCOMB_API_KEY=HONEYCOMB_SECRET,

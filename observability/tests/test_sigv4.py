@@ -18,7 +18,7 @@ from observability.providers.otel.sigv4 import (
     xray_otlp_endpoint,
 )
 from observability.tests.conftest import FAKE_AWS, receiver_fixture
-from observability.tests.receivers import SigV4OtlpReceiver
+from observability.tests.receivers import SigV4OtlpReceiver, wait_for
 
 REGION = "us-east-1"
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
@@ -57,7 +57,7 @@ def aws_env(monkeypatch, tmp_path):
 def export_span(name, compression=None):
     """Export one span as the provider would: the project's exporter, a signed session."""
     exporter = BytesEncodingSpanExporter(
-        endpoint=xray_otlp_endpoint(REGION, os.environ),
+        endpoint=xray_otlp_endpoint(REGION, os.environ.get("AWS_ENDPOINT_URL_XRAY")),
         session=signed_session(REGION),
         timeout=1.5,
         compression=compression,
@@ -100,7 +100,7 @@ def test_wrong_credentials_are_refused(xray, aws_env):
     aws_env(xray, AWS_SECRET_ACCESS_KEY="wrong")
     assert export_span("wrongly-signed") == SpanExportResult.FAILURE
     response = signed_session(REGION).post(
-        xray_otlp_endpoint(REGION, os.environ),
+        xray_otlp_endpoint(REGION, os.environ.get("AWS_ENDPOINT_URL_XRAY")),
         data=b"",
         headers=PROTOBUF,
         timeout=5,
@@ -164,15 +164,15 @@ def test_the_secret_never_leaves_the_process(aws_env, caplog):
 
 
 def test_the_endpoint_is_x_rays_in_the_region():
-    assert xray_otlp_endpoint("eu-west-1", {}) == "https://xray.eu-west-1.amazonaws.com/v1/traces"
-    assert xray_otlp_endpoint("eu-west-1", {"AWS_ENDPOINT_URL_XRAY": ""}).startswith("https://xray")
+    assert xray_otlp_endpoint("eu-west-1") == "https://xray.eu-west-1.amazonaws.com/v1/traces"
+    assert xray_otlp_endpoint("eu-west-1", "").startswith("https://xray")
     with pytest.raises(ValueError, match="no AWS region"):
-        xray_otlp_endpoint("eu-west-1.example.com/x", {})
+        xray_otlp_endpoint("eu-west-1.example.com/x")
 
 
 def test_the_endpoint_follows_the_sdks_override():
-    environ = {"AWS_ENDPOINT_URL_XRAY": "http://127.0.0.1:4318/"}
-    assert xray_otlp_endpoint("eu-west-1", environ) == "http://127.0.0.1:4318/v1/traces"
+    base = "http://127.0.0.1:4318/"
+    assert xray_otlp_endpoint("eu-west-1", base) == "http://127.0.0.1:4318/v1/traces"
 
 
 @pytest.mark.parametrize(
@@ -187,3 +187,44 @@ def test_no_credentials_is_a_clear_error_at_once(aws_env, variables):
     aws_env(**variables)
     with pytest.raises(NoSigV4Credentials, match=r"^no AWS credentials found for SigV4"):
         signed_session(REGION)
+
+
+@pytest.mark.server
+def test_the_otel_source_sends_each_request_signed_to_x_rays_otlp_endpoint(
+    xray, otlp, provider_env, serve
+):
+    """The otlp transport on the wire: the spans Honeycomb gets also reach X-Ray, signed, and
+    nothing goes to a daemon."""
+    env = provider_env(
+        "otel", "xray", OBSERVABILITY_XRAY_TRANSPORT="otlp", AWS_ENDPOINT_URL_XRAY=xray.url
+    )
+    with serve(**env) as url:
+        response = requests.get(f"{url}/api/activities/@andrewbrown", timeout=10)
+        to_xray = wait_for(lambda: len(xray.spans()) >= 2 and xray.spans())
+        to_honeycomb = wait_for(lambda: len(otlp.spans()) >= 2 and otlp.spans())
+    root = response.headers["X-Amzn-Trace-Id"].removeprefix("Root=1-").replace("-", "")
+    assert {span["trace_id"] for span in to_xray} == {root}
+    assert sorted(s["span_id"] for s in to_xray) == sorted(s["span_id"] for s in to_honeycomb)
+    assert "mock-data" in {span["name"] for span in to_xray}
+    assert xray.refused == 0
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("secret", ["testing", "not-the-secret"])
+def test_send_test_says_whether_x_rays_otlp_endpoint_took_the_span(
+    xray, provider_env, manage, secret
+):
+    env = provider_env(
+        "xray", OBSERVABILITY_XRAY_SOURCE="otel", OBSERVABILITY_XRAY_TRANSPORT="otlp",
+        AWS_ENDPOINT_URL_XRAY=xray.url, AWS_SECRET_ACCESS_KEY=secret,
+    )  # fmt: skip
+    result = manage("observability", "--send-test", **env)
+    if secret == "testing":
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"accepted by {xray.url}/v1/traces" in result.stdout
+        assert [span["name"] for span in xray.spans()] == ["send-test"]
+    else:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "not accepted" in result.stdout
+        assert "403" in result.stdout
+        assert xray.spans() == []

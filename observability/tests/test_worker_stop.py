@@ -26,9 +26,10 @@ def stop_at_once(url):
 
 
 def test_the_last_requests_telemetry_arrives_after_an_immediate_sigterm(
-    otlp, daemon, moto, rollbar_api, provider_env, serve
+    otlp, daemon, moto, rollbar_api, provider_env, serve, xray_source
 ):
-    with serve(**provider_env(*ALL_FOUR, **NO_TIMERS)) as url:
+    env = provider_env(*ALL_FOUR, OBSERVABILITY_XRAY_SOURCE=xray_source, **NO_TIMERS)
+    with serve(**env) as url:
         response = requests.get(f"{url}/rollbar/test", timeout=10)
         assert response.status_code == 200
         stop_at_once(url)
@@ -43,7 +44,9 @@ def test_the_last_requests_telemetry_arrives_after_an_immediate_sigterm(
     assert len(request_lines) == 1, moto.log_messages("cruddur")
 
 
-def test_a_stop_right_after_a_request_takes_under_5_s_with_every_backend_black_holed(serve):
+def test_a_stop_right_after_a_request_takes_under_5_s_with_every_backend_black_holed(
+    serve, xray_source
+):
     with BlackHole() as hole:
         variables = {
             "OBSERVABILITY_PROVIDERS": ",".join(ALL_FOUR),
@@ -51,6 +54,7 @@ def test_a_stop_right_after_a_request_takes_under_5_s_with_every_backend_black_h
             "HONEYCOMB_API_KEY": "honeycomb-test-key-0123456789",
             "AWS_XRAY_DAEMON_ADDRESS": hole.address,
             "AWS_XRAY_CENTRALIZED_SAMPLING": "false",
+            "OBSERVABILITY_XRAY_SOURCE": xray_source,
             "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": hole.url,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",

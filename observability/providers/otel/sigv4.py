@@ -13,8 +13,6 @@ from botocore.exceptions import BotoCoreError
 from botocore.session import Session as BotocoreSession
 
 SERVICE = "xray"
-# The AWS SDKs' per-service endpoint override, honoured here as the SDKs honour it.
-ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_XRAY"
 NO_CREDENTIALS = "no AWS credentials found for SigV4"
 # Signed besides host and X-Amz-Date (botocore's own): the headers that say what the body is.
 SIGNED_HEADERS = ("Content-Type", "Content-Encoding")
@@ -83,10 +81,10 @@ def signed_session(region):
     return session
 
 
-def xray_otlp_endpoint(region, environ):
-    """X-Ray's OTLP traces URL in `region`, or, where `environ` (the environment variables, as
-    the settings function is given them) sets AWS_ENDPOINT_URL_XRAY, that base URL's."""
-    if base := environ.get(ENDPOINT_VARIABLE):
+def xray_otlp_endpoint(region, base=None):
+    """X-Ray's OTLP traces URL in `region`, or under the base URL `base` where one is given
+    (AWS_ENDPOINT_URL_XRAY, read by the settings)."""
+    if base:
         return f"{base.rstrip('/')}/v1/traces"
     if not isinstance(region, str) or not REGION.fullmatch(region):
         raise ValueError(f"{region!r} is no AWS region")

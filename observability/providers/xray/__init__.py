@@ -1,5 +1,13 @@
-"""AWS X-Ray: the SDK's Django middleware and recorder, configured from settings, segments sent
-over UDP to the daemon; sampling by the rule in aws/json/xray.json."""
+"""AWS X-Ray, from one of two sources (OBSERVABILITY_XRAY_SOURCE):
+
+- `otel`: segments built from the request's OpenTelemetry spans (segments.py), sent over UDP to
+  the daemon, or the spans themselves to X-Ray's OTLP endpoint, SigV4-signed (transport `otlp`);
+  the default whenever the otel provider is on too, so a request is traced once;
+- `sdk`: the X-Ray SDK's Django middleware and recorder, as the bootcamp wired it, segments sent
+  over UDP to the daemon; the default when X-Ray is on alone. The SDK is in maintenance until its
+  end of support on 2027-02-25 (check I020 says so).
+
+Sampling by the rule in aws/json/xray.json, unless the otel provider's sampler decides."""
 
 import json
 import os
@@ -7,7 +15,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Warning
+from django.core.checks import WARNING, Info, Warning
 
 from observability.conf import as_bool, conf
 from observability.providers.base import Provider
@@ -20,6 +28,20 @@ DAEMON_ADDRESS = re.compile(
 
 def valid_daemon_address(value):
     return bool(DAEMON_ADDRESS.match(str(value)))
+
+
+SOURCES = ("otel", "sdk")
+TRANSPORTS = ("udp", "otlp")
+SDK_END_OF_SUPPORT = "2027-02-25"
+
+
+def xray_source(options=None):
+    """The source in use: as set (lowercased), else otel when the otel provider is on too."""
+    options = conf.xray if options is None else options
+    chosen = str(options.get("source") or "").strip().lower()
+    if chosen:
+        return chosen
+    return "otel" if conf.enabled("otel") else "sdk"
 
 
 def prepare_sdk_environment(enabled):
@@ -71,7 +93,8 @@ class XRayProvider(Provider):
 
     @classmethod
     def prepare(cls, enabled):
-        prepare_sdk_environment(enabled)
+        # With the otel source the SDK stays off: the views' SDK calls are silent no-ops.
+        prepare_sdk_environment(enabled and xray_source() == "sdk")
 
     @staticmethod
     def rules():
@@ -81,8 +104,74 @@ class XRayProvider(Provider):
     def __init__(self):
         super().__init__()
         self.emitter = None
+        self.processor = None
+
+    @property
+    def source(self):
+        return xray_source(self.options)
 
     def start(self):
+        if self.source == "otel":
+            self.start_otel_source()
+        else:
+            self.start_sdk()
+
+    def start_otel_source(self):
+        from observability.providers.otel.tracing import tracer_provider
+        from observability.providers.registry import provider
+
+        otel = provider("otel") if conf.enabled("otel") else None
+        sampler = otel.sampler() if otel is not None and otel.active else self.rules_sampler()
+        self.processor = self.span_processor()
+        tracer_provider(sampler).add_span_processor(self.processor)
+
+    def rules_sampler(self):
+        from observability.providers.otel.propagation import request_sampler
+        from observability.providers.xray.sampling import XRayRulesSampler
+
+        _, rule = load_rules_file(rules_path())
+        return request_sampler(root=XRayRulesSampler(local_sampling_rules(rule), conf.service_name))
+
+    def span_processor(self, synchronous=False):
+        """What sends the otel source's spans: segments to the daemon over UDP, or the spans to
+        X-Ray's OTLP endpoint, SigV4-signed."""
+        if self.options["transport"] == "otlp":
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+            processor = SimpleSpanProcessor if synchronous else BatchSpanProcessor
+            return processor(self.otlp_exporter())
+        from observability.providers.xray.emitter import BackgroundUDPEmitter
+        from observability.providers.xray.segments import SegmentBuilder, SegmentProcessor
+
+        self.emitter = BackgroundUDPEmitter(self.options["daemon_address"])
+        builder = SegmentBuilder(conf.service_name, self.name_for_host())
+        return SegmentProcessor(builder, self.emitter.send_document)
+
+    def otlp_exporter(self):
+        from observability.providers.otel import EXPORT_TIMEOUT
+        from observability.providers.otel.encoding import BytesEncodingSpanExporter
+        from observability.providers.otel.export import GuardedSpanExporter
+        from observability.providers.otel.sigv4 import signed_session, xray_otlp_endpoint
+
+        region = self.options["region"]
+        exporter = BytesEncodingSpanExporter(
+            endpoint=xray_otlp_endpoint(region, self.options["endpoint_url"]),
+            session=signed_session(region),
+            timeout=EXPORT_TIMEOUT,
+        )  # fmt: skip
+        return GuardedSpanExporter(exporter)
+
+    def name_for_host(self):
+        """The segment's name for a request's host: the host where it matches AWS_XRAY_URL's
+        pattern (the SDK's dynamic naming), else None (the service's name)."""
+        pattern = self.options["dynamic_naming"]
+        if not pattern:
+            return None
+        from aws_xray_sdk.core.utils.search_pattern import wildcard_match
+
+        return lambda host: host if wildcard_match(pattern, host) else None
+
+    def start_sdk(self):
         from aws_xray_sdk import global_sdk_config
         from aws_xray_sdk.core import xray_recorder
         from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
@@ -108,13 +197,79 @@ class XRayProvider(Provider):
         global_sdk_config.set_sdk_enabled(True)
         xray_recorder.configure(**options)
 
+    def outer_middleware(self):
+        if self.source != "otel":
+            return []
+        from observability.providers.otel.tracing import server_span_middleware
+
+        return server_span_middleware()
+
     def middleware(self):
+        if self.source == "otel":
+            from observability.providers.xray.segments import SegmentFieldsMiddleware
+
+            return [SegmentFieldsMiddleware]
         from aws_xray_sdk.ext.django.middleware import XRayMiddleware
 
         return [XRayMiddleware]
 
+    def settings_for_status(self):
+        values = super().settings_for_status()
+        chosen = "set" if self.options["source"] else "default"
+        values["source"] = f"{self.source} ({chosen})"
+        return values
+
+    def source_checks(self):
+        source, transport = self.source, self.options["transport"]
+        if source not in SOURCES:
+            return [
+                Warning(
+                    f"OBSERVABILITY_XRAY_SOURCE {self.options['source']!r} is not otel or sdk.",
+                    hint="Set it to otel (segments from the OpenTelemetry spans) or sdk (the "
+                    "X-Ray SDK's middleware), or unset it for the default.",
+                    id="observability.W023",
+                )
+            ]
+        if transport not in TRANSPORTS:
+            return [
+                Warning(
+                    f"OBSERVABILITY_XRAY_TRANSPORT {transport!r} is neither udp nor otlp.",
+                    hint="Set it to udp (the daemon, the default) or otlp (X-Ray's OTLP endpoint).",
+                    id="observability.W024",
+                )
+            ]
+        if transport == "otlp" and source == "sdk":
+            return [
+                Warning(
+                    "OBSERVABILITY_XRAY_TRANSPORT is otlp, which the X-Ray SDK cannot send by.",
+                    hint="Set OBSERVABILITY_XRAY_SOURCE=otel, or the transport to udp.",
+                    id="observability.W025",
+                )
+            ]
+        if transport == "otlp" and not self.options["region"]:
+            return [
+                Warning(
+                    "OBSERVABILITY_XRAY_TRANSPORT is otlp, and no region names X-Ray's endpoint.",
+                    hint="Set AWS_REGION (or AWS_DEFAULT_REGION), e.g. us-east-1.",
+                    id="observability.W026",
+                )
+            ]
+        if source == "sdk" and not conf.enabled("otel"):
+            return [
+                Info(
+                    "X-Ray segments come from the X-Ray SDK, which AWS keeps in maintenance "
+                    f"(security fixes only) until its end of support on {SDK_END_OF_SUPPORT}.",
+                    hint="Set OBSERVABILITY_XRAY_SOURCE=otel to build them from OpenTelemetry "
+                    "spans instead, as AWS's migration guide advises (see the README).",
+                    id="observability.I020",
+                )
+            ]
+        return []
+
     def checks(self):
-        messages = []
+        messages = self.source_checks()
+        if any(message.level >= WARNING for message in messages):
+            return messages
         if not valid_daemon_address(self.options["daemon_address"]):
             messages.append(
                 Warning(
@@ -148,7 +303,10 @@ class XRayProvider(Provider):
 
     def send_test(self, trace_id=None):
         """Send one segment to the daemon. UDP acknowledges nothing, so it counts as arrived only
-        when the daemon answers on its TCP port (where it serves the sampling API)."""
+        when the daemon answers on its TCP port (where it serves the sampling API). With the otlp
+        transport, it arrived when X-Ray's endpoint accepted it."""
+        if self.source == "otel":
+            return self.send_test_span(trace_id)
         from aws_xray_sdk.core import xray_recorder
 
         from observability.trace_ids import to_xray
@@ -158,6 +316,28 @@ class XRayProvider(Provider):
         segment.put_annotation("send_test", True)
         xray_recorder.end_segment()
         self.emitter.flush()
+        return self.daemon_answer()
+
+    def send_test_span(self, trace_id):
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+
+        from observability.providers.base import captured
+        from observability.providers.otel.export import ResultRecordingExporter
+        from observability.providers.otel.tracing import send_test_span
+
+        attributes = {"send_test": True, "aws.xray.annotations": ("send_test",)}
+        if self.options["transport"] != "otlp":
+            send_test_span(self.span_processor(), trace_id, attributes)
+            return self.daemon_answer()
+        exporter = ResultRecordingExporter(self.otlp_exporter())
+        with captured("opentelemetry") as records:
+            send_test_span(SimpleSpanProcessor(exporter), trace_id, attributes)
+        endpoint = exporter.inner.inner._endpoint
+        if exporter.results == [SpanExportResult.SUCCESS]:
+            return True, f"accepted by {endpoint}"
+        return False, f"not accepted by {endpoint}: {records.reason() or 'no reason given'}"
+
+    def daemon_answer(self):
         address = self.options["daemon_address"]
         problem = daemon_problem(address)
         if problem:

@@ -26,5 +26,9 @@ class BackgroundUDPEmitter(UDPEmitter):
         document = json.dumps(scrub(entity.to_dict()), default=str)
         self._send_data(f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{document}")
 
+    def send_document(self, document):
+        """Send a segment document now that is scrubbed already (the otel source's)."""
+        self._send_data(f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}{json.dumps(document)}")
+
     def flush(self, timeout=1.0):
         self.sender.flush(timeout)

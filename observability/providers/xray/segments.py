@@ -1,0 +1,379 @@
+"""X-Ray segments built from finished OpenTelemetry spans (the `otel` source): the request is
+traced once, by OpenTelemetry, and the same spans become the segment the X-Ray SDK's middleware
+would have sent.
+
+A span that starts a trace in this process (no parent, or a remote one) becomes a segment; the
+spans under it become its subsegments, nested as they ran. On the request path the processor only
+hands each finished span to a background sender; there the spans are grouped, converted and sent
+over UDP to the daemon. What came from outside the code (the http block, span names, metadata,
+annotations, exception messages and stacks) is scrubbed as it is converted; ids, times and fixed
+words are not, which halves what scrubbing a segment costs.
+
+Span attributes map as the ADOT collector's X-Ray exporter maps them: `aws.xray.metadata.<ns>`
+holds a JSON object that becomes the metadata of namespace <ns>; the keys listed in
+`aws.xray.annotations` become annotations; other attributes of a subsegment are metadata under
+`default`. The server span's http attributes become the segment's http block."""
+
+import collections
+import json
+import os
+import platform
+import re
+import secrets
+
+from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.trace import SpanKind, StatusCode
+
+from observability.background import BackgroundSender
+from observability.problems import problems
+from observability.scrubbing import scrub, scrub_text
+from observability.trace_ids import is_placeholder_parent, to_xray
+
+METADATA_PREFIX = "aws.xray.metadata."
+ANNOTATIONS = "aws.xray.annotations"
+# Attributes the segment's http block (or the trace itself) already carries.
+HTTP_ATTRIBUTES = frozenset(
+    {
+        "http.method", "http.scheme", "http.host", "http.target", "http.url", "http.server_name",
+        "http.user_agent", "http.client_ip", "http.status_code", "http.flavor", "http.route",
+        "http.response_content_length", "net.host.name", "net.host.port", "net.peer.ip",
+        "net.peer.port", "net.peer.name",
+    }
+)  # fmt: skip
+MAX_QUEUED_SPANS = 10000
+# Spans kept waiting for the span that starts their trace here, at most.
+MAX_WAITING_SPANS = 10000
+FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<label>.+)$')
+# Frames of the tracer's own context managers, which the SDK's stacks do not show.
+TRACER_FRAMES = f"{os.sep}opentelemetry{os.sep}"
+SDK = {"sdk": "opentelemetry for python", "sdk_version": ""}
+
+
+def seconds(nanoseconds):
+    return nanoseconds / 1e9
+
+
+def span_hex(span_id):
+    return f"{span_id:016x}"
+
+
+def is_local_root(span):
+    return span.parent is None or span.parent.is_remote
+
+
+def plain_attributes(span):
+    """A finished span's attributes as a plain dict: the SDK's own (BoundedAttributes keeps one),
+    read without a mapping proxy's call per key, else a copy."""
+    held = getattr(getattr(span, "_attributes", None), "_dict", None)
+    return held if isinstance(held, dict) else dict(span.attributes or {})
+
+
+class SegmentBuilder:
+    """Turns finished spans into X-Ray documents, in the background thread only."""
+
+    def __init__(self, service, name_for_host=None):
+        from opentelemetry.version import __version__
+
+        self.service = service
+        self.name_for_host = name_for_host
+        self.aws = {"xray": {**SDK, "sdk_version": __version__}}
+        self.runtime = {
+            "runtime": platform.python_implementation(),
+            "runtime_version": platform.python_version(),
+        }
+        # trace id -> finished spans whose local root has not ended yet
+        self.waiting = collections.OrderedDict()
+        self.waiting_count = 0
+        # Roots already sent, for spans that end after them: trace id -> root span id
+        self.sent = collections.OrderedDict()
+
+    def documents(self, spans):
+        """The segment documents (and late subsegments) that these finished spans complete."""
+        out = []
+        for span in spans:
+            trace_id = span.context.trace_id
+            if is_local_root(span):
+                children = self.waiting.pop(trace_id, [])
+                self.waiting_count -= len(children)
+                mine, others = self.descendants(span, children)
+                if others:
+                    self.wait(trace_id, others)
+                out.append(self.segment(span, mine))
+                self.remember_sent(trace_id, span)
+            elif trace_id in self.sent and trace_id not in self.waiting:
+                # Ended after its segment left: sent on its own, under its parent.
+                document = self.subsegment(span, [])
+                document.update(type="subsegment", trace_id=to_xray(f"{trace_id:032x}"))
+                out.append(document)
+            else:
+                self.wait(trace_id, [span])
+        return out
+
+    def wait(self, trace_id, spans):
+        self.waiting.setdefault(trace_id, []).extend(spans)
+        self.waiting_count += len(spans)
+        while self.waiting_count > MAX_WAITING_SPANS:
+            _, dropped = self.waiting.popitem(last=False)
+            self.waiting_count -= len(dropped)
+            problems.warn(
+                ("X-Ray", "orphans"),
+                "observability: X-Ray: %d spans never saw their trace's first span end; dropped",
+                len(dropped),
+            )  # fmt: skip
+
+    def remember_sent(self, trace_id, span):
+        self.sent[trace_id] = span.context.span_id
+        while len(self.sent) > 1000:
+            self.sent.popitem(last=False)
+
+    @staticmethod
+    def descendants(root, spans):
+        """(the spans under `root`, by parent id; the others)."""
+        by_parent = collections.defaultdict(list)
+        for span in spans:
+            by_parent[span.parent.span_id].append(span)
+        mine = {}
+        stack = [root.context.span_id]
+        while stack:
+            children = by_parent.pop(stack.pop(), [])
+            for child in children:
+                mine.setdefault(child.parent.span_id, []).append(child)
+                stack.append(child.context.span_id)
+        others = [span for group in by_parent.values() for span in group]
+        return mine, others
+
+    def name(self, span, attributes):
+        """A request's segment is named by the service (or its host, by AWS_XRAY_URL's pattern);
+        a trace begun outside a request (a command's) by its span."""
+        if span.kind is not SpanKind.SERVER:
+            return span.name
+        host = attributes.get("http.host")
+        if self.name_for_host and host:
+            return self.name_for_host(host) or self.service
+        return self.service
+
+    def segment(self, span, children):
+        attributes = plain_attributes(span)
+        trace_id = to_xray(f"{span.context.trace_id:032x}")
+        document = {
+            "id": span_hex(span.context.span_id),
+            "name": scrub_text(self.name(span, attributes)),
+            "start_time": seconds(span.start_time),
+            "trace_id": trace_id,
+            "in_progress": False,
+        }
+        parent = span.parent
+        if parent is not None and not is_placeholder_parent(parent):
+            document["parent_id"] = span_hex(parent.span_id)
+        if "http.method" in attributes:
+            document["http"] = scrub(http_block(attributes))
+        document["aws"] = self.aws
+        self.annotate(document, span, attributes, segment=True)
+        subsegments = self.subsegments(span, children, trace_id)
+        if subsegments:
+            document["subsegments"] = subsegments
+        document["service"] = self.runtime
+        document["end_time"] = seconds(span.end_time)
+        return document
+
+    def subsegments(self, span, children, trace_id):
+        result = []
+        for child in sorted(children.get(span.context.span_id, ()), key=lambda s: s.start_time):
+            document = self.subsegment(child, children)
+            document.update(trace_id=trace_id, type="subsegment")
+            result.append(document)
+        return result
+
+    def subsegment(self, span, children):
+        attributes = plain_attributes(span)
+        document = {
+            "id": span_hex(span.context.span_id),
+            "name": scrub_text(span.name),
+            "start_time": seconds(span.start_time),
+            "parent_id": span_hex(span.parent.span_id),
+            "in_progress": False,
+            "namespace": "remote" if span.kind is SpanKind.CLIENT else "local",
+        }
+        if "http.method" in attributes:
+            document["http"] = scrub(http_block(attributes))
+        self.annotate(document, span, attributes, segment=False)
+        trace_id = to_xray(f"{span.context.trace_id:032x}")
+        subsegments = self.subsegments(span, children, trace_id) if children else []
+        if subsegments:
+            document["subsegments"] = subsegments
+        document["end_time"] = seconds(span.end_time)
+        return document
+
+    def annotate(self, document, span, attributes, segment):
+        """Metadata, annotations, the error flags and the cause."""
+        metadata, annotations = attribute_fields(attributes, defaults=not segment)
+        if metadata:
+            document["metadata"] = scrub(metadata)
+        if annotations:
+            document["annotations"] = scrub(annotations)
+        cause = exception_cause(span) if span.events else None
+        if cause:
+            document["cause"] = scrub(cause)
+        status = attributes.get("http.status_code")
+        flags = status_flags(status)
+        if not flags and span.status.status_code is StatusCode.ERROR:
+            flags = {"fault": True}
+        document.update(flags)
+
+
+def attribute_fields(attributes, defaults):
+    """(metadata, annotations) from a span's attributes."""
+    metadata = {}
+    annotated = set(attributes.get(ANNOTATIONS, ()) or ())
+    annotations = {}
+    for key, value in attributes.items():
+        if key.startswith(METADATA_PREFIX):
+            namespace = key[len(METADATA_PREFIX) :]
+            try:
+                metadata[namespace] = json.loads(value) if isinstance(value, str) else value
+            except ValueError:
+                metadata[namespace] = value
+        elif key in annotated:
+            annotations[re.sub(r"\W", "_", key)] = value if is_scalar(value) else str(value)
+        elif defaults and key != ANNOTATIONS and key not in HTTP_ATTRIBUTES:
+            plain = list(value) if isinstance(value, tuple) else value
+            metadata.setdefault("default", {})[key] = plain
+    return metadata, annotations
+
+
+def is_scalar(value):
+    return isinstance(value, (str, bool, int, float))
+
+
+def http_block(attributes):
+    """The http block the SDK's middleware writes, from the server span's attributes."""
+    request = {}
+    host = attributes.get("http.host") or attributes.get("http.server_name")
+    if "http.url" in attributes:
+        request["url"] = attributes["http.url"]
+    elif host:
+        scheme, target = attributes.get("http.scheme", "http"), attributes.get("http.target", "")
+        request["url"] = f"{scheme}://{host}{target}"
+    request["method"] = attributes["http.method"]
+    if "http.user_agent" in attributes:
+        request["user_agent"] = attributes["http.user_agent"]
+    if "http.client_ip" in attributes:
+        request["client_ip"] = attributes["http.client_ip"]
+        request["x_forwarded_for"] = True
+    elif "net.peer.ip" in attributes:
+        request["client_ip"] = attributes["net.peer.ip"]
+    block = {"request": request}
+    response = {}
+    status = attributes.get("http.status_code")
+    if status is not None:
+        response["status"] = int(status)
+    if "http.response_content_length" in attributes:
+        response["content_length"] = int(attributes["http.response_content_length"])
+    if response:
+        block["response"] = response
+    return block
+
+
+def status_flags(status):
+    """X-Ray's flags for an HTTP status, as the SDK sets them."""
+    try:
+        status = int(status)
+    except (TypeError, ValueError):
+        return {}
+    if status == 429:
+        return {"error": True, "throttle": True}
+    if 400 <= status < 500:
+        return {"error": True}
+    if status >= 500:
+        return {"fault": True}
+    return {}
+
+
+def exception_cause(span):
+    """X-Ray's cause block from the span's exception events, or None."""
+    exceptions = []
+    for event in span.events:
+        if event.name != "exception":
+            continue
+        attributes = plain_attributes(event)
+        exceptions.append(
+            {
+                "id": secrets.token_hex(8),
+                "message": attributes.get("exception.message", ""),
+                "type": str(attributes.get("exception.type", "")).rpartition(".")[2],
+                "remote": False,
+                "stack": stack(attributes.get("exception.stacktrace", "")),
+            }
+        )
+    if not exceptions:
+        return None
+    return {"working_directory": os.getcwd(), "exceptions": exceptions}
+
+
+def stack(text, limit=50):
+    """The frames of a formatted traceback, innermost first, as X-Ray's stack entries."""
+    frames = []
+    for line in str(text).splitlines():
+        match = FRAME.match(line)
+        if match and TRACER_FRAMES not in match["path"]:
+            frames.append(
+                {
+                    "path": os.path.basename(match["path"]),
+                    "line": int(match["line"]),
+                    "label": match["label"],
+                }
+            )
+    return frames[::-1][:limit]
+
+
+class SegmentProcessor(SpanProcessor):
+    """Hands each finished, sampled span to a background thread that sends the segments they
+    complete through `send(document)`."""
+
+    def __init__(self, builder, send, max_queued=MAX_QUEUED_SPANS):
+        self.builder = builder
+        self.send = send
+        self.sender = BackgroundSender("X-Ray", self.send_spans, max_queued, batched=True)
+
+    def on_end(self, span):
+        if span.context.trace_flags.sampled:
+            self.sender.put(span)
+
+    def send_spans(self, spans):
+        for document in self.builder.documents(spans):
+            try:
+                self.send(document)
+            except Exception:
+                problems.warn(
+                    ("X-Ray", "send"), "observability: X-Ray: a segment was not sent",
+                    exc_info=True,
+                )  # fmt: skip
+
+    def force_flush(self, timeout_millis=30000):
+        self.sender.flush(timeout_millis / 1000)
+        return True
+
+    def shutdown(self):
+        self.sender.flush(1.0)
+
+
+class SegmentFieldsMiddleware:
+    """What the SDK's middleware reads of a request that the server span does not hold, put on
+    the span: the client's address as X-Forwarded-For gives it, and the response's length."""
+
+    def __init__(self, get_response):
+        from opentelemetry import trace
+
+        self.get_response = get_response
+        self.current_span = trace.get_current_span
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        span = self.current_span()
+        if span.is_recording():
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+            if forwarded:
+                span.set_attribute("http.client_ip", forwarded)
+            if response.has_header("Content-Length"):
+                span.set_attribute("http.response_content_length", int(response["Content-Length"]))
+        return response

@@ -1,0 +1,111 @@
+"""The otel source's segments, built from spans the real OpenTelemetry SDK finished: nesting, the
+order spans end in, spans that end after their segment left, and the bound on spans waiting for a
+segment that never ends. (test_xray.py checks what arrives at a daemon from a served request.)"""
+
+import json
+
+import pytest
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.trace import SpanKind
+
+from observability.providers.xray import segments
+from observability.providers.xray.segments import SegmentBuilder
+
+
+class Finished(SpanProcessor):
+    """Keeps the spans in the order they end, as the segment processor receives them."""
+
+    def __init__(self):
+        self.spans = []
+
+    def on_end(self, span):
+        self.spans.append(span)
+
+
+@pytest.fixture
+def traced():
+    finished = Finished()
+    provider = TracerProvider()
+    provider.add_span_processor(finished)
+    yield provider.get_tracer("test"), finished.spans
+    provider.shutdown()
+
+
+def test_spans_nest_as_they_ran_under_the_segment(traced):
+    tracer, spans = traced
+    with tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER) as root:
+        root.set_attribute("http.method", "GET")
+        root.set_attribute("http.status_code", 200)
+        with tracer.start_as_current_span("outer") as outer:
+            outer.set_attribute("aws.xray.metadata.namespace", json.dumps({"key": {"n": 1}}))
+            with tracer.start_as_current_span("query", kind=SpanKind.CLIENT) as query:
+                query.set_attribute("db.system", "sqlite")
+                query.set_attribute("aws.xray.annotations", ("db.system",))
+        with tracer.start_as_current_span("second"):
+            pass
+    [segment] = SegmentBuilder("svc").documents(spans)
+
+    assert segment["name"] == "svc"
+    assert segment["id"] == f"{root.get_span_context().span_id:016x}"
+    assert "parent_id" not in segment
+    assert [s["name"] for s in segment["subsegments"]] == ["outer", "second"]
+    outer_doc = segment["subsegments"][0]
+    assert outer_doc["metadata"] == {"namespace": {"key": {"n": 1}}}
+    [query_doc] = outer_doc["subsegments"]
+    assert query_doc["parent_id"] == outer_doc["id"]
+    assert query_doc["namespace"] == "remote"
+    assert query_doc["annotations"] == {"db_system": "sqlite"}
+    assert not {"error", "fault", "throttle"} & set(segment)
+
+
+def test_spans_in_separate_batches_and_late_ones_still_arrive(traced):
+    tracer, spans = traced
+    builder = SegmentBuilder("svc")
+    with tracer.start_as_current_span("root", kind=SpanKind.SERVER):
+        with tracer.start_as_current_span("early"):
+            pass
+        late = tracer.start_span("late")  # outlives the request
+    assert builder.documents(spans[:1]) == []  # "early" waits for its segment
+    [segment] = builder.documents(spans[1:])
+    assert [s["name"] for s in segment["subsegments"]] == ["early"]
+    late.end()
+    [alone] = builder.documents(spans[2:])
+    assert alone["type"] == "subsegment"
+    assert alone["parent_id"] == segment["id"]
+    assert alone["trace_id"] == segment["trace_id"]
+    assert builder.waiting == {}
+
+
+def test_spans_whose_segment_never_ends_are_bounded(traced, monkeypatch):
+    monkeypatch.setattr(segments, "MAX_WAITING_SPANS", 3)
+    tracer, spans = traced
+    builder = SegmentBuilder("svc")
+    roots = [tracer.start_span(f"root-{i}") for i in range(5)]
+    for root in roots:
+        with tracer.start_as_current_span("child", context=_context(root)):
+            pass
+    assert builder.documents(spans) == []
+    assert builder.waiting_count == 3
+    assert sum(len(group) for group in builder.waiting.values()) == 3
+
+
+def test_an_exception_is_a_fault_with_its_cause_and_a_429_a_throttle(traced):
+    tracer, spans = traced
+    with tracer.start_as_current_span("root", kind=SpanKind.SERVER) as root:
+        root.set_attribute("http.method", "GET")
+        root.set_attribute("http.status_code", 429)
+        with pytest.raises(ValueError, match="bad value"), tracer.start_as_current_span("work"):
+            raise ValueError("bad value")
+    [segment] = SegmentBuilder("svc").documents(spans)
+    assert (segment["error"], segment["throttle"]) == (True, True)
+    [work] = segment["subsegments"]
+    assert work["fault"] is True
+    [exception] = work["cause"]["exceptions"]
+    assert (exception["type"], exception["message"]) == ("ValueError", "bad value")
+    assert exception["stack"][0]["label"].startswith("test_an_exception_is_a_fault")
+
+
+def _context(span):
+    from opentelemetry import trace
+
+    return trace.set_span_in_context(span)
