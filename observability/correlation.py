@@ -104,4 +104,18 @@ class TraceCorrelationMiddleware:
             last_trace.ids = ids
         # Ours, not the X-Ray SDK's: it answers a dummy id for a request it does not sample.
         response[XRAY_HEADER] = f"Root={ids.xray_trace_id}"
+        span = trace.get_current_span()
+        if span.is_recording():
+            request_fields(span, request, response)
         return response
+
+
+def request_fields(span, request, response):
+    """What the X-Ray SDK's middleware records of a request and the server span does not hold,
+    put on the span (for X-Ray's otel source, and any backend): the client's address as
+    X-Forwarded-For gives it, and the response's length."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if forwarded:
+        span.set_attribute("http.client_ip", forwarded)
+    if response.has_header("Content-Length"):
+        span.set_attribute("http.response_content_length", int(response["Content-Length"]))

@@ -206,9 +206,7 @@ class XRayProvider(Provider):
 
     def middleware(self):
         if self.source == "otel":
-            from observability.providers.xray.segments import SegmentFieldsMiddleware
-
-            return [SegmentFieldsMiddleware]
+            return []  # the segment is built from the spans, after the request
         from aws_xray_sdk.ext.django.middleware import XRayMiddleware
 
         return [XRayMiddleware]

@@ -355,25 +355,3 @@ class SegmentProcessor(SpanProcessor):
 
     def shutdown(self):
         self.sender.flush(1.0)
-
-
-class SegmentFieldsMiddleware:
-    """What the SDK's middleware reads of a request that the server span does not hold, put on
-    the span: the client's address as X-Forwarded-For gives it, and the response's length."""
-
-    def __init__(self, get_response):
-        from opentelemetry import trace
-
-        self.get_response = get_response
-        self.current_span = trace.get_current_span
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        span = self.current_span()
-        if span.is_recording():
-            forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-            if forwarded:
-                span.set_attribute("http.client_ip", forwarded)
-            if response.has_header("Content-Length"):
-                span.set_attribute("http.response_content_length", int(response["Content-Length"]))
-        return response
