@@ -133,9 +133,10 @@ FORGING = f"Root={ROOT};Parent={PARENT} span_id=forged trace_id=forged Sampled=1
 
 
 def test_a_forged_parent_reaches_no_log_line_and_no_segment(
-    daemon, moto, provider_env, serve, tmp_path
+    daemon, moto, provider_env, serve, tmp_path, xray_source
 ):
-    with serve(**provider_env("xray", "cloudwatch", "rollbar")) as url:
+    env = provider_env("xray", "cloudwatch", "rollbar", OBSERVABILITY_XRAY_SOURCE=xray_source)
+    with serve(**env) as url:
         response = requests.get(
             f"{url}/api/activities/home", headers={"X-Amzn-Trace-Id": FORGING}, timeout=10
         )
