@@ -39,6 +39,9 @@ MAX_CACHED_TEXT = 256
 UNCHANGED = object()
 # (the secrets they were judged by, {text: its scrubbed form, or UNCHANGED}); replaced whole.
 _verdicts = (None, {})
+# The same for span attributes, by (name, text): a request's attributes repeat request after
+# request (method, host, scheme, route, user agent), so most cost one lookup.
+_pair_verdicts = (None, {})
 
 
 # The letters an IGNORECASE search took for ASCII ones, which lower() leaves as they are (or, for
@@ -190,3 +193,38 @@ def scrub(value, depth=0):
             return value
         return type(value)(items)
     return value
+
+
+def scrub_attributes(attributes):
+    """A flat mapping of names to values (span or event attributes), scrubbed as scrub() scrubs
+    it: the same mapping when nothing is redacted, else a copy. A (name, short text) pair is
+    judged once and its verdict kept, until the secrets change or the cache is full."""
+    global _pair_verdicts
+    secrets = process_secrets()
+    judged_by, verdicts = _pair_verdicts
+    if judged_by is not secrets or len(verdicts) >= TEXT_CACHE_SIZE:
+        _pair_verdicts = judged_by, verdicts = secrets, {}
+    copy = None
+    for key, value in attributes.items():
+        if value.__class__ is str and len(value) <= MAX_CACHED_TEXT:
+            verdict = verdicts.get((key, value))
+            if verdict is None:
+                clean = _scrubbed_pair(key, value)
+                verdicts[key, value] = verdict = UNCHANGED if clean is value else clean
+            if verdict is UNCHANGED:
+                continue
+            clean = verdict
+        else:
+            clean = _scrubbed_pair(key, value)
+            if clean is value:
+                continue
+        copy = dict(attributes) if copy is None else copy
+        copy[key] = clean
+    return attributes if copy is None else copy
+
+
+def _scrubbed_pair(key, value):
+    """What scrub() makes of `value` under `key` in a dict."""
+    if is_sensitive(key) and value not in (None, ""):
+        return REDACTED
+    return scrub(value, 1)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from observability.scrubbing import REDACTED, is_sensitive, scrub, scrub_text
+from observability.scrubbing import REDACTED, is_sensitive, scrub, scrub_attributes, scrub_text
 from observability.tests.receivers import wait_for
 
 pytestmark = pytest.mark.server
@@ -67,9 +67,16 @@ def test_no_secret_reaches_any_backend(
     with serve(**env) as url:
         send_requests_with_secrets(url)
         wait_for(lambda: len(rollbar_api.items()) >= 2)
-        wait_for(lambda: len([s for s in otlp.spans() if s["kind"] == 2]) >= 5)
-        wait_for(lambda: len(daemon.segments()) >= 5)
-        logs = wait_for(lambda: (m := moto.log_messages("cruddur")) and len(m) >= 5 and m)
+        # Everything the seven requests send, so that a late batch cannot hide a leak.
+        wait_for(lambda: len([s for s in otlp.spans() if s["kind"] == 2]) >= 7)
+        wait_for(lambda: len([d for d in daemon.segments() if "trace_id" in d]) >= 7)
+        logs = wait_for(
+            lambda: (
+                (m := moto.log_messages("cruddur"))
+                and sum("/api/test/explode" in line for line in m) >= 3
+                and m
+            )
+        )
 
     # What each backend got. A backend's own credential may go only where it authenticates it.
     otlp_bytes = otlp.raw_bytes(except_headers=["x-honeycomb-team"])
@@ -158,3 +165,32 @@ def test_a_text_is_judged_again_when_the_secrets_change(settings):
     assert scrub_text(again) is again  # what is clean comes back as it is, also when known
     settings.OBSERVABILITY = {**settings.OBSERVABILITY, "secrets": ["NEWsentinel4444secret"]}
     assert scrub_text(text) == f"the key is {REDACTED}"
+
+
+ATTRIBUTE_SETS = [
+    {"http.method": "GET", "http.target": "/a?term=cloud", "net.peer.port": 4242},
+    {"http.target": "/a?token=t1&term=cloud", "http.user_agent": "ua", "http.status_code": 200},
+    {"session.id": "s1", "password": "", "api_key": None, "tags": ("a", "password=p")},
+    {"message": "NEWsentinel5555secret inside", "long": "x" * 300 + "?token=t2"},
+    {"app.count": 3, "app.ratio": 0.5, "app.flag": True, "token": 7},
+]
+
+
+@pytest.mark.parametrize("attributes", ATTRIBUTE_SETS)
+def test_span_attributes_are_scrubbed_as_any_structure_is(attributes, settings):
+    """scrub_attributes, the exporters' fast path, keeps verdicts per (name, text): the same
+    answers as scrub(), the first time and from its cache, and the same mapping when clean."""
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "secrets": ["NEWsentinel5555secret"]}
+    before = dict(attributes)
+    for _ in range(2):
+        result = scrub_attributes(attributes)
+        assert result == scrub(attributes)
+        assert (result is attributes) is (scrub(attributes) is attributes)
+    assert attributes == before  # left untouched
+
+
+def test_span_attributes_are_judged_again_when_the_secrets_change(settings):
+    attributes = {"message": "the key is NEWsentinel6666secret"}
+    assert scrub_attributes(attributes) is attributes
+    settings.OBSERVABILITY = {**settings.OBSERVABILITY, "secrets": ["NEWsentinel6666secret"]}
+    assert scrub_attributes(attributes) == {"message": f"the key is {REDACTED}"}

@@ -4,6 +4,7 @@ off from instead of retried, and --send-test can see each export's result."""
 import time
 
 from observability.problems import problems
+from observability.scrubbing import scrub_attributes
 
 
 class ResultRecordingExporter:
@@ -60,21 +61,27 @@ class GuardedSpanExporter:
         return self.inner.force_flush(timeout_millis)
 
 
+def plain_attributes(item):
+    """A finished span's (or event's) attributes as a plain dict, to read and not to change: the
+    SDK's own (BoundedAttributes keeps one), read without a mapping proxy's call per key, else a
+    copy."""
+    held = getattr(getattr(item, "_attributes", None), "_dict", None)
+    return held if isinstance(held, dict) else dict(item.attributes or {})
+
+
 def scrubbed(span):
     """The span, or a copy with scrubbed attributes and event attributes where scrubbing
     changes anything (most spans carry nothing to scrub and are not copied)."""
-    from opentelemetry.sdk.trace import Event, ReadableSpan
-
-    from observability.scrubbing import scrub
-
-    attributes = dict(span.attributes or {})
-    events = [(e, dict(e.attributes or {})) for e in span.events]
-    clean_attributes = scrub(attributes)
-    clean_events = [scrub(values) for _, values in events]
+    attributes = plain_attributes(span)
+    events = [(e, plain_attributes(e)) for e in span.events]
+    clean_attributes = scrub_attributes(attributes)
+    clean_events = [scrub_attributes(values) for _, values in events]
     if clean_attributes is attributes and all(
         clean is values for (_, values), clean in zip(events, clean_events, strict=True)
     ):
         return span
+    from opentelemetry.sdk.trace import Event, ReadableSpan  # the SDK, only where otel is on
+
     return ReadableSpan(
         name=span.name,
         context=span.context,

@@ -5,9 +5,9 @@ would have sent.
 A span that starts a trace in this process (no parent, or a remote one) becomes a segment; the
 spans under it become its subsegments, nested as they ran. On the request path the processor only
 hands each finished span to a background sender; there the spans are grouped, converted and sent
-over UDP to the daemon. What came from outside the code (the http block, span names, metadata,
-annotations, exception messages and stacks) is scrubbed as it is converted; ids, times and fixed
-words are not, which halves what scrubbing a segment costs.
+over UDP to the daemon. What came from outside the code is scrubbed as it is converted: the spans'
+and exceptions' attributes (of which the http block, annotations, causes are made), span names and
+metadata; ids, times and fixed words are not, which halves what scrubbing a segment costs.
 
 Span attributes map as the ADOT collector's X-Ray exporter maps them: `aws.xray.metadata.<ns>`
 holds a JSON object that becomes the metadata of namespace <ns>; the keys listed in
@@ -26,7 +26,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.background import BackgroundSender
 from observability.problems import problems
-from observability.scrubbing import scrub, scrub_text
+from observability.providers.otel.export import plain_attributes
+from observability.scrubbing import scrub, scrub_attributes, scrub_text
 from observability.trace_ids import is_placeholder_parent, to_xray
 
 METADATA_PREFIX = "aws.xray.metadata."
@@ -59,13 +60,6 @@ def span_hex(span_id):
 
 def is_local_root(span):
     return span.parent is None or span.parent.is_remote
-
-
-def plain_attributes(span):
-    """A finished span's attributes as a plain dict: the SDK's own (BoundedAttributes keeps one),
-    read without a mapping proxy's call per key, else a copy."""
-    held = getattr(getattr(span, "_attributes", None), "_dict", None)
-    return held if isinstance(held, dict) else dict(span.attributes or {})
 
 
 class SegmentBuilder:
@@ -153,7 +147,7 @@ class SegmentBuilder:
         return self.service
 
     def segment(self, span, children):
-        attributes = plain_attributes(span)
+        attributes = scrub_attributes(plain_attributes(span))
         trace_id = to_xray(f"{span.context.trace_id:032x}")
         document = {
             "id": span_hex(span.context.span_id),
@@ -166,7 +160,7 @@ class SegmentBuilder:
         if parent is not None and not is_placeholder_parent(parent):
             document["parent_id"] = span_hex(parent.span_id)
         if "http.method" in attributes:
-            document["http"] = scrub(http_block(attributes))
+            document["http"] = http_block(attributes)
         document["aws"] = self.aws
         self.annotate(document, span, attributes, segment=True)
         subsegments = self.subsegments(span, children, trace_id)
@@ -185,7 +179,7 @@ class SegmentBuilder:
         return result
 
     def subsegment(self, span, children):
-        attributes = plain_attributes(span)
+        attributes = scrub_attributes(plain_attributes(span))
         document = {
             "id": span_hex(span.context.span_id),
             "name": scrub_text(span.name),
@@ -195,7 +189,7 @@ class SegmentBuilder:
             "namespace": "remote" if span.kind is SpanKind.CLIENT else "local",
         }
         if "http.method" in attributes:
-            document["http"] = scrub(http_block(attributes))
+            document["http"] = http_block(attributes)
         self.annotate(document, span, attributes, segment=False)
         trace_id = to_xray(f"{span.context.trace_id:032x}")
         subsegments = self.subsegments(span, children, trace_id) if children else []
@@ -210,10 +204,10 @@ class SegmentBuilder:
         if metadata:
             document["metadata"] = scrub(metadata)
         if annotations:
-            document["annotations"] = scrub(annotations)
+            document["annotations"] = annotations
         cause = exception_cause(span) if span.events else None
         if cause:
-            document["cause"] = scrub(cause)
+            document["cause"] = cause
         status = attributes.get("http.status_code")
         flags = status_flags(status)
         if not flags and span.status.status_code is StatusCode.ERROR:
@@ -295,7 +289,7 @@ def exception_cause(span):
     for event in span.events:
         if event.name != "exception":
             continue
-        attributes = plain_attributes(event)
+        attributes = scrub_attributes(plain_attributes(event))
         exceptions.append(
             {
                 "id": secrets.token_hex(8),
