@@ -109,3 +109,24 @@ def _context(span):
     from opentelemetry import trace
 
     return trace.set_span_in_context(span)
+
+
+def test_a_segment_is_written_as_the_sdks_serializer_writes_it():
+    """The emitter writes with orjson what the SDK's json.dumps(document, default=str) writes."""
+    import dataclasses
+    import datetime
+
+    from observability.providers.xray.emitter import dumps
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    moment = datetime.datetime(2026, 12, 1, 16, 43, 28, tzinfo=datetime.UTC)
+    documents = [
+        {"name": "ünïcode ✓", "n": 1.5, "tags": ("a", "b"), "nested": {"k": [1, None, True]}},
+        {"metadata": {"when": moment, "point": Point(1), 2: "non-string key"}},
+        {"big": 2**70},  # beyond orjson's integers: json writes it
+    ]
+    for document in documents:
+        assert json.loads(dumps(document)) == json.loads(json.dumps(document, default=str))
