@@ -62,8 +62,14 @@ class TraceContextFilter(FailOpenFilter):
         return True
 
 
+# Formats tracebacks for ScrubFilter exactly as logging.Formatter does for any handler.
+TRACEBACKS = logging.Formatter()
+
+
 class ScrubFilter(FailOpenFilter):
-    """Redacts secrets from the formatted message (query strings, JSON, the process's secrets)."""
+    """Redacts secrets from the formatted message (query strings, JSON, the process's secrets),
+    and from the traceback and stack a record carries: an exception's text may quote what a
+    client sent."""
 
     def apply(self, record):
         if getattr(record, "scrubbed", False):  # once per record, however many handlers
@@ -73,6 +79,13 @@ class ScrubFilter(FailOpenFilter):
         scrubbed = scrub_text(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
+        if record.exc_info and not record.exc_text:
+            # Formatted as every formatter would (they keep and reuse exc_text), then scrubbed.
+            record.exc_text = TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub_text(record.stack_info)
         return True
 
 

@@ -10,7 +10,9 @@ from cruddur.urls import urlpatterns as app_urlpatterns
 
 
 def explode(request):
-    raise RuntimeError("the test view failed on purpose")
+    # The message quotes the request, query string and all, as real errors do: a secret sent in
+    # it must be scrubbed wherever the exception's text goes (test_scrubbing.py).
+    raise RuntimeError(f"the test view failed on purpose at {request.get_full_path()}")
 
 
 def log_badly(request):

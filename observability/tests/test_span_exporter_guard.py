@@ -28,3 +28,29 @@ def test_a_failed_export_backs_off_and_counts_drops(monkeypatch):
     collector.result = SpanExportResult.SUCCESS
     assert guard.export([]) == SpanExportResult.SUCCESS
     assert collector.batches == 2
+
+
+def test_a_failed_spans_exception_text_and_names_leave_scrubbed():
+    """use_span writes the exception's text into the status description: a secret quoted in it
+    (here a token in a URL) must leave as [REDACTED], as it does from the event's attributes."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    collector = Collector(SpanExportResult.SUCCESS)
+    sent = []
+    collector.export = lambda spans: sent.extend(spans) or SpanExportResult.SUCCESS
+    collector.shutdown = lambda: None
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(GuardedSpanExporter(collector)))
+    tracer = provider.get_tracer("test")
+    try:
+        with tracer.start_as_current_span("GET /a?token=SEKRET123456"):
+            raise ValueError("failed at /a?token=SEKRET123456&term=cloud")
+    except ValueError:
+        pass
+    provider.shutdown()
+    [span] = sent
+    texts = [span.name, span.status.description, *[e.name for e in span.events]]
+    texts += [str(value) for e in span.events for value in e.attributes.values()]
+    assert not [text for text in texts if "SEKRET123456" in text]
+    assert "token=[REDACTED]&term=cloud" in span.status.description

@@ -4,7 +4,7 @@ off from instead of retried, and --send-test can see each export's result."""
 import time
 
 from observability.problems import problems
-from observability.scrubbing import scrub_attributes
+from observability.scrubbing import scrub_attributes, scrub_text
 
 
 class ResultRecordingExporter:
@@ -70,31 +70,43 @@ def plain_attributes(item):
 
 
 def scrubbed(span):
-    """The span, or a copy with scrubbed attributes and event attributes where scrubbing
-    changes anything (most spans carry nothing to scrub and are not copied)."""
+    """The span, or a copy with its attributes, its events' attributes, its name, its events'
+    names and its status description scrubbed where scrubbing changes anything (most spans carry
+    nothing to scrub and are not copied). The status description of a failed span is the
+    exception's text, which may quote what a client sent."""
     attributes = plain_attributes(span)
     events = [(e, plain_attributes(e)) for e in span.events]
     clean_attributes = scrub_attributes(attributes)
-    clean_events = [scrub_attributes(values) for _, values in events]
-    if clean_attributes is attributes and all(
-        clean is values for (_, values), clean in zip(events, clean_events, strict=True)
+    clean_events = [(scrub_text(e.name), scrub_attributes(values)) for e, values in events]
+    name = scrub_text(span.name)
+    description = span.status.description
+    clean_description = scrub_text(description) if description else description
+    if (
+        clean_attributes is attributes
+        and name is span.name
+        and clean_description is description
+        and all(
+            clean_name is e.name and clean is values
+            for (e, values), (clean_name, clean) in zip(events, clean_events, strict=True)
+        )
     ):
         return span
     from opentelemetry.sdk.trace import Event, ReadableSpan  # the SDK, only where otel is on
+    from opentelemetry.trace import Status
 
     return ReadableSpan(
-        name=span.name,
+        name=name,
         context=span.context,
         parent=span.parent,
         resource=span.resource,
         attributes=clean_attributes,
         events=[
-            Event(e.name, clean, e.timestamp)
-            for (e, _), clean in zip(events, clean_events, strict=True)
+            Event(clean_name, clean, e.timestamp)
+            for (e, _), (clean_name, clean) in zip(events, clean_events, strict=True)
         ],
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=Status(span.status.status_code, clean_description),
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,
