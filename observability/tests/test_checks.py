@@ -120,6 +120,36 @@ def test_the_status_shows_the_xray_source_in_use(settings, source):
         assert registered("xray").settings_for_status()["source"] == source
 
 
+def test_xray_over_otlp_without_credentials(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    settings = {"providers": ["xray"], "xray": {"transport": "otlp", "region": "us-east-1"}}
+    assert check_ids(settings) == ["observability.W027"]
+
+
+@pytest.mark.parametrize(
+    "xray",
+    [
+        # No daemon, no centralized sampling and no rules file are read over OTLP with otel on.
+        {"transport": "OTLP", "region": "us-east-1", "daemon_address": "bad"},
+        {"source": "otel", "centralized_sampling": "maybe", "rules_file": "/nonexistent.json"},
+    ],
+    ids=["otlp", "otel-source"],
+)
+def test_only_what_the_source_and_transport_read_is_checked(xray, monkeypatch):
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    assert check_ids({"providers": ["otel", "xray"], "xray": xray}) == []
+
+
+def test_the_otlp_transport_alone_takes_the_otel_source():
+    settings = {"providers": ["xray"], "xray": {"transport": "otlp", "region": "us-east-1"}}
+    with override_settings(OBSERVABILITY=settings):
+        assert registered("xray").settings_for_status()["source"] == "otel (default)"
+
+
 def test_cloudwatch_without_region_or_credentials(monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)

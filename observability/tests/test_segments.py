@@ -130,3 +130,27 @@ def test_a_segment_is_written_as_the_sdks_serializer_writes_it():
     ]
     for document in documents:
         assert json.loads(dumps(document)) == json.loads(json.dumps(document, default=str))
+
+
+def test_a_span_that_cannot_be_converted_costs_only_its_own_segment(traced):
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    tracer, spans = traced
+    with tracer.start_as_current_span("odd (name)?", kind=SpanKind.SERVER) as odd:
+        odd.set_attribute("http.method", "GET")
+        odd.set_attribute("http.status_code", "2xx")  # not a number
+    with tracer.start_as_current_span("good"):
+        pass
+    broken = ReadableSpan(name="never ended", context=spans[0].context)  # no times at all
+    odd_doc, good_doc = SegmentBuilder("svc").documents([broken, *spans])
+    assert odd_doc["name"] == "svc"  # a request's segment: the service's name
+    assert "status" not in odd_doc["http"].get("response", {})
+    assert good_doc["name"] == "good"
+
+
+def test_names_lose_what_x_ray_refuses(traced):
+    tracer, spans = traced
+    with tracer.start_as_current_span("query (select *)?"):
+        pass
+    [segment] = SegmentBuilder("svc").documents(spans)
+    assert segment["name"] == "query select "

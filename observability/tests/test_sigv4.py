@@ -191,7 +191,7 @@ def test_no_credentials_is_a_clear_error_at_once(aws_env, variables):
 
 @pytest.mark.server
 def test_the_otel_source_sends_each_request_signed_to_x_rays_otlp_endpoint(
-    xray, otlp, provider_env, serve
+    xray, otlp, daemon, provider_env, serve
 ):
     """The otlp transport on the wire: the spans Honeycomb gets also reach X-Ray, signed, and
     nothing goes to a daemon."""
@@ -207,6 +207,7 @@ def test_the_otel_source_sends_each_request_signed_to_x_rays_otlp_endpoint(
     assert sorted(s["span_id"] for s in to_xray) == sorted(s["span_id"] for s in to_honeycomb)
     assert "mock-data" in {span["name"] for span in to_xray}
     assert xray.refused == 0
+    assert daemon.segments() == []
 
 
 @pytest.mark.server

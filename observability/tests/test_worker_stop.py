@@ -44,8 +44,11 @@ def test_the_last_requests_telemetry_arrives_after_an_immediate_sigterm(
     assert len(request_lines) == 1, moto.log_messages("cruddur")
 
 
+@pytest.mark.parametrize(
+    ("xray_source", "xray_transport"), [("otel", "udp"), ("sdk", "udp"), ("otel", "otlp")]
+)
 def test_a_stop_right_after_a_request_takes_under_5_s_with_every_backend_black_holed(
-    serve, xray_source
+    serve, xray_source, xray_transport
 ):
     with BlackHole() as hole:
         variables = {
@@ -55,6 +58,8 @@ def test_a_stop_right_after_a_request_takes_under_5_s_with_every_backend_black_h
             "AWS_XRAY_DAEMON_ADDRESS": hole.address,
             "AWS_XRAY_CENTRALIZED_SAMPLING": "false",
             "OBSERVABILITY_XRAY_SOURCE": xray_source,
+            "OBSERVABILITY_XRAY_TRANSPORT": xray_transport,
+            "AWS_ENDPOINT_URL_XRAY": hole.url,
             "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": hole.url,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",

@@ -101,11 +101,15 @@ def send_test_span(processor, trace_id=None, attributes=None):
     provider = build_tracer_provider(ALWAYS_ON, processor)
     parent = None
     if trace_id:
+        from observability.trace_ids import NO_PARENT
+
+        # A parent that only carries the trace id, marked as made up (no segment names it).
         remote = trace.SpanContext(
             int(trace_id, 16),
             1,
             is_remote=True,
             trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+            trace_state=trace.TraceState([NO_PARENT]),
         )
         parent = trace.set_span_in_context(trace.NonRecordingSpan(remote))
     tracer = provider.get_tracer("observability.send_test")

@@ -36,12 +36,18 @@ SDK_END_OF_SUPPORT = "2027-02-25"
 
 
 def xray_source(options=None):
-    """The source in use: as set (lowercased), else otel when the otel provider is on too."""
+    """The source in use: as set (lowercased), else otel when the otel provider is on too or the
+    transport is otlp (which only that source can send by), else sdk."""
     options = conf.xray if options is None else options
     chosen = str(options.get("source") or "").strip().lower()
     if chosen:
         return chosen
-    return "otel" if conf.enabled("otel") else "sdk"
+    return "otel" if conf.enabled("otel") or xray_transport(options) == "otlp" else "sdk"
+
+
+def xray_transport(options=None):
+    options = conf.xray if options is None else options
+    return str(options.get("transport") or "udp").strip().lower()
 
 
 def prepare_sdk_environment(enabled):
@@ -110,6 +116,16 @@ class XRayProvider(Provider):
     def source(self):
         return xray_source(self.options)
 
+    @property
+    def transport(self):
+        return xray_transport(self.options)
+
+    @property
+    def rules_apply(self):
+        """Whether the rules file samples: with the SDK, or for the otel source without the otel
+        provider's sampler."""
+        return self.source == "sdk" or not conf.enabled("otel")
+
     def start(self):
         if self.source == "otel":
             self.start_otel_source()
@@ -135,7 +151,7 @@ class XRayProvider(Provider):
     def span_processor(self, synchronous=False):
         """What sends the otel source's spans: segments to the daemon over UDP, or the spans to
         X-Ray's OTLP endpoint, SigV4-signed."""
-        if self.options["transport"] == "otlp":
+        if self.transport == "otlp":
             from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
             processor = SimpleSpanProcessor if synchronous else BatchSpanProcessor
@@ -218,7 +234,7 @@ class XRayProvider(Provider):
         return values
 
     def source_checks(self):
-        source, transport = self.source, self.options["transport"]
+        source, transport = self.source, self.transport
         if source not in SOURCES:
             return [
                 Warning(
@@ -252,6 +268,16 @@ class XRayProvider(Provider):
                     id="observability.W026",
                 )
             ]
+        if transport == "otlp" and not aws_credentials_found():
+            return [
+                Warning(
+                    "OBSERVABILITY_XRAY_TRANSPORT is otlp, and no AWS credentials were found to "
+                    "sign its requests with.",
+                    hint="Give the process credentials as for any AWS SDK: AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY, a profile, or a task or instance role.",
+                    id="observability.W027",
+                )
+            ]
         if source == "sdk" and not conf.enabled("otel"):
             return [
                 Info(
@@ -268,7 +294,8 @@ class XRayProvider(Provider):
         messages = self.source_checks()
         if any(message.level >= WARNING for message in messages):
             return messages
-        if not valid_daemon_address(self.options["daemon_address"]):
+        # Only what the source and transport in use read can stop X-Ray.
+        if self.transport == "udp" and not valid_daemon_address(self.options["daemon_address"]):
             messages.append(
                 Warning(
                     f"AWS_XRAY_DAEMON_ADDRESS {self.options['daemon_address']!r} is not host:port.",
@@ -276,7 +303,7 @@ class XRayProvider(Provider):
                     id="observability.W020",
                 )
             )
-        if as_bool(self.options["centralized_sampling"]) is None:
+        if self.source == "sdk" and as_bool(self.options["centralized_sampling"]) is None:
             messages.append(
                 Warning(
                     "AWS_XRAY_CENTRALIZED_SAMPLING "
@@ -287,7 +314,8 @@ class XRayProvider(Provider):
                 )
             )
         try:
-            load_rules_file(rules_path())
+            if self.rules_apply:
+                load_rules_file(rules_path())
         except (OSError, ValueError, KeyError) as error:
             messages.append(
                 Warning(
@@ -324,7 +352,7 @@ class XRayProvider(Provider):
         from observability.providers.otel.tracing import send_test_span
 
         attributes = {"send_test": True, "aws.xray.annotations": ("send_test",)}
-        if self.options["transport"] != "otlp":
+        if self.transport != "otlp":
             send_test_span(self.span_processor(), trace_id, attributes)
             return self.daemon_answer()
         exporter = ResultRecordingExporter(self.otlp_exporter())
@@ -341,6 +369,18 @@ class XRayProvider(Provider):
         if problem:
             return False, f"sent over UDP, unacknowledged: the daemon at {address} {problem}"
         return True, f"sent over UDP to the daemon at {address}, which answers on TCP"
+
+
+def aws_credentials_found():
+    """Whether botocore's default chain finds credentials (without asking an instance role when
+    AWS_EC2_METADATA_DISABLED says not to)."""
+    from botocore.exceptions import BotoCoreError
+    from botocore.session import Session
+
+    try:
+        return Session().get_credentials() is not None
+    except BotoCoreError:
+        return False
 
 
 def daemon_problem(address, timeout=2.0):

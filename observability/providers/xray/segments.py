@@ -44,6 +44,11 @@ HTTP_ATTRIBUTES = frozenset(
 MAX_QUEUED_SPANS = 10000
 # Spans kept waiting for the span that starts their trace here, at most.
 MAX_WAITING_SPANS = 10000
+# What the SDK takes out of a name (X-Ray refuses them), and X-Ray's longest name.
+INVALID_NAME = str.maketrans("", "", "?;*()!$~^<>")
+MAX_NAME = 200
+# Frames of an exception's stack, as the SDK keeps them (its max_trace_back).
+MAX_FRAMES = 10
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<label>.+)$')
 # Frames of the tracer's own context managers, which the SDK's stacks do not show.
 TRACER_FRAMES = f"{os.sep}opentelemetry{os.sep}"
@@ -82,26 +87,37 @@ class SegmentBuilder:
         self.sent = collections.OrderedDict()
 
     def documents(self, spans):
-        """The segment documents (and late subsegments) that these finished spans complete."""
+        """The segment documents (and late subsegments) that these finished spans complete; a
+        span that cannot be converted costs its own segment, never the others'."""
         out = []
         for span in spans:
-            trace_id = span.context.trace_id
-            if is_local_root(span):
-                children = self.waiting.pop(trace_id, [])
-                self.waiting_count -= len(children)
-                mine, others = self.descendants(span, children)
-                if others:
-                    self.wait(trace_id, others)
-                out.append(self.segment(span, mine))
-                self.remember_sent(trace_id, span)
-            elif trace_id in self.sent and trace_id not in self.waiting:
-                # Ended after its segment left: sent on its own, under its parent.
-                document = self.subsegment(span, [])
-                document.update(type="subsegment", trace_id=to_xray(f"{trace_id:032x}"))
-                out.append(document)
-            else:
-                self.wait(trace_id, [span])
+            try:
+                self.complete(span, out)
+            except Exception:
+                problems.warn(
+                    ("X-Ray", "convert"), "observability: X-Ray: a span was not converted",
+                    exc_info=True,
+                )  # fmt: skip
         return out
+
+    def complete(self, span, out):
+        """Adds to `out` what `span`'s end completes."""
+        trace_id = span.context.trace_id
+        if is_local_root(span):
+            children = self.waiting.pop(trace_id, [])
+            self.waiting_count -= len(children)
+            mine, others = self.descendants(span, children)
+            if others:
+                self.wait(trace_id, others)
+            out.append(self.segment(span, mine))
+            self.remember_sent(trace_id, span)
+        elif trace_id in self.sent and trace_id not in self.waiting:
+            # Ended after its segment left: sent on its own, under its parent.
+            document = self.subsegment(span, [])
+            document.update(type="subsegment", trace_id=to_xray(f"{trace_id:032x}"))
+            out.append(document)
+        else:
+            self.wait(trace_id, [span])
 
     def wait(self, trace_id, spans):
         self.waiting.setdefault(trace_id, []).extend(spans)
@@ -151,7 +167,7 @@ class SegmentBuilder:
         trace_id = to_xray(f"{span.context.trace_id:032x}")
         document = {
             "id": span_hex(span.context.span_id),
-            "name": scrub_text(self.name(span, attributes)),
+            "name": valid_name(self.name(span, attributes)),
             "start_time": seconds(span.start_time),
             "trace_id": trace_id,
             "in_progress": False,
@@ -182,7 +198,7 @@ class SegmentBuilder:
         attributes = scrub_attributes(plain_attributes(span))
         document = {
             "id": span_hex(span.context.span_id),
-            "name": scrub_text(span.name),
+            "name": valid_name(span.name),
             "start_time": seconds(span.start_time),
             "parent_id": span_hex(span.parent.span_id),
             "in_progress": False,
@@ -225,7 +241,7 @@ def attribute_fields(attributes, defaults):
             namespace = key[len(METADATA_PREFIX) :]
             try:
                 metadata[namespace] = json.loads(value) if isinstance(value, str) else value
-            except ValueError:
+            except (ValueError, RecursionError):
                 metadata[namespace] = value
         elif key in annotated:
             annotations[re.sub(r"\W", "_", key)] = value if is_scalar(value) else str(value)
@@ -258,14 +274,28 @@ def http_block(attributes):
         request["client_ip"] = attributes["net.peer.ip"]
     block = {"request": request}
     response = {}
-    status = attributes.get("http.status_code")
+    status = as_int(attributes.get("http.status_code"))
     if status is not None:
-        response["status"] = int(status)
-    if "http.response_content_length" in attributes:
-        response["content_length"] = int(attributes["http.response_content_length"])
+        response["status"] = status
+    length = as_int(attributes.get("http.response_content_length"))
+    if length is not None:
+        response["content_length"] = length
     if response:
         block["response"] = response
     return block
+
+
+def as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def valid_name(name):
+    """A span's name as X-Ray takes it: scrubbed, without the characters the SDK removes, at
+    most 200 characters."""
+    return scrub_text(str(name)).translate(INVALID_NAME)[:MAX_NAME] or "-"
 
 
 def status_flags(status):
@@ -304,8 +334,9 @@ def exception_cause(span):
     return {"working_directory": os.getcwd(), "exceptions": exceptions}
 
 
-def stack(text, limit=50):
-    """The frames of a formatted traceback, innermost first, as X-Ray's stack entries."""
+def stack(text, limit=MAX_FRAMES):
+    """The innermost frames of a formatted traceback, as X-Ray's stack entries in the SDK's
+    order (the traceback's)."""
     frames = []
     for line in str(text).splitlines():
         match = FRAME.match(line)
@@ -317,7 +348,7 @@ def stack(text, limit=50):
                     "label": match["label"],
                 }
             )
-    return frames[::-1][:limit]
+    return frames[-limit:]
 
 
 class SegmentProcessor(SpanProcessor):
