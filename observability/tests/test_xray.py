@@ -27,6 +27,10 @@ def test_user_feed_segment_carries_http_and_the_mock_data_subsegment(
     assert segment["http"]["request"]["method"] == "GET"
     assert segment["http"]["request"]["url"].endswith("/api/activities/@andrewbrown")
     assert segment["http"]["response"]["status"] == 200
+    # What the SDK's middleware read of the request and response (nginx sets X-Forwarded-For).
+    assert segment["http"]["response"]["content_length"] > 0
+    assert segment["http"]["request"]["client_ip"] == "127.0.0.1"
+    assert segment["http"]["request"]["x_forwarded_for"] is True
     assert segment["trace_id"].startswith("1-")
     # Built by the source asked for: the SDK's middleware, or from the OpenTelemetry spans.
     sdk = {"otel": "opentelemetry for python", "sdk": "X-Ray for Python"}[xray_source]
