@@ -28,7 +28,7 @@ def test_home_feed_spans_arrive_with_attributes_and_honeycomb_header(otlp, provi
     server = next(
         span for span in spans if span["scope"].startswith("opentelemetry.instrumentation.django")
     )
-    assert server["name"] == "GET api/activities/home"
+    assert server["name"] == "GET /api/activities/home"
     assert server["kind"] == 2  # SERVER
     assert home["trace_id"] == server["trace_id"]
     for span in spans:
@@ -77,7 +77,7 @@ def test_runserver_with_its_autoreloader_exports_from_the_serving_process(
     finally:
         server.terminate()
         server.wait(timeout=10)
-    assert [span["name"] for span in spans] == ["GET api/activities/home"]
+    assert [span["name"] for span in spans] == ["GET /api/activities/home"]
 
 
 def _get(url):

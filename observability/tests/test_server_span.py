@@ -1,6 +1,7 @@
 """ServerSpanMiddleware's lean path makes the span the instrumentation's own middleware makes
 (name, kind, attributes in their order, status, parent, exception events), for requests of every
-shape, without resolving the URL a second time or building the absolute URL."""
+shape, without resolving the URL a second time or building the absolute URL; but for the route,
+which both of its paths write as users read it (`/api/activities/@{handle}`)."""
 
 import django.http.request
 import pytest
@@ -15,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability.providers.otel.server_span import ServerSpanMiddleware, request_attributes
+from observability.routes import route_template
 
 exporter = InMemorySpanExporter()
 provider = TracerProvider()
@@ -69,12 +71,17 @@ def span_of(middleware, method, path, extra):
     return {
         "name": span.name,
         "kind": span.kind,
-        "attributes": list(span.attributes.items()),
+        "attributes": [(key, as_read(key, value)) for key, value in span.attributes.items()],
         "status": (span.status.status_code, span.status.description),
         "parent": span.parent.span_id if span.parent else None,
         "trace_id": span.context.trace_id if span.parent else None,
         "events": [(event.name, dict(event.attributes)) for event in span.events],
     }
+
+
+def as_read(key, value):
+    """http.route as users read it: the library writes Django's pattern, ours the template."""
+    return route_template(value) if key == "http.route" else value
 
 
 def settings_middleware():
@@ -89,6 +96,9 @@ def test_the_lean_path_makes_the_span_the_library_makes(shape):
     method, path, extra = REQUESTS[shape]
     library = span_of(f"{__name__}.LibraryMiddleware", method, path, extra)
     lean = span_of(f"{__name__}.LeanMiddleware", method, path, extra)
+    method_name, _, route = library["name"].partition(" ")
+    if route.startswith("api/"):
+        library["name"] = f"{method_name} {route_template(route)}"
     assert lean == library
     assert trace.get_current_span() is trace.INVALID_SPAN  # the context was left as found
 
@@ -104,7 +114,8 @@ def test_the_lean_path_resolves_once_and_builds_no_absolute_url(monkeypatch):
         lambda self, *a: built.append(a) or build(self, *a),
     )
     span = span_of(f"{__name__}.LeanMiddleware", "get", "/api/activities/@worf", {})
-    assert span["name"] == "GET api/activities/@<str:handle>"
+    assert span["name"] == "GET /api/activities/@{handle}"
+    assert ("http.route", "/api/activities/@{handle}") in span["attributes"]
     assert resolved == []
     assert ("?",) not in built  # the library's test of the exclusion list (the view's pager
     # builds one too)

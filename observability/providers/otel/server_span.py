@@ -15,8 +15,11 @@ headers, no hooks, the default semantic conventions) ServerSpanMiddleware does t
   collect_request_attributes answers under the default conventions, in its order).
 
 Kind, status, context, propagation and metrics come from the library's own functions: the span
-that leaves is the same. Any other configuration, and ASGI
-requests, take the library's code unchanged (test_server_span.py holds the two side by side).
+that leaves is the same, with one deliberate difference on both paths: the route, in the span's
+name and in http.route, reads as users read it (`GET /api/activities/@{handle}`, from
+observability.routes), not in Django's pattern syntax (`GET api/activities/@<str:handle>`). Any
+other configuration, and ASGI requests, take the library's code but for that
+(test_server_span.py holds the two side by side).
 """
 
 import contextlib
@@ -25,6 +28,7 @@ from time import time
 from timeit import default_timer
 from typing import NamedTuple
 
+from django.urls import Resolver404, resolve
 from opentelemetry.context import detach
 from opentelemetry.instrumentation._semconv import _StabilityMode
 from opentelemetry.instrumentation.django.middleware.otel_middleware import (
@@ -67,6 +71,7 @@ from opentelemetry.util.http import (
 )
 
 from observability.problems import problems
+from observability.routes import route_template
 
 DEFAULT = _StabilityMode.DEFAULT
 # request.META key: the span's name is still to be given (from the resolved URL).
@@ -175,6 +180,21 @@ class ServerSpanMiddleware(_DjangoMiddleware):
             meta[self._environ_token] = token
         return None
 
+    @staticmethod
+    def _get_span_name(request):
+        """The library's name, with the route as users read it: `GET /api/activities/@{handle}`
+        rather than Django's `GET api/activities/@<str:handle>` (the library path uses it too)."""
+        method = sanitize_method(request.method.strip())
+        if method == "_OTHER":
+            return "HTTP"
+        try:
+            match = request.resolver_match or resolve(request.path)
+        except Resolver404:
+            return request.method
+        if match.route:
+            return f"{method} {route_template(match.route)}"
+        return f"{method} {match.url_name}" if match.url_name else request.method
+
     def name_span(self, request, span):
         """Gives the span the library's name: from the handler's resolved URL where the handler
         resolved the path the library resolves (request.path), else by resolving it as the
@@ -194,19 +214,31 @@ class ServerSpanMiddleware(_DjangoMiddleware):
             )  # fmt: skip
 
     def process_view(self, request, view_func, *args, **kwargs):
-        if self.library_path(request):
-            return super().process_view(request, view_func, *args, **kwargs)
         meta = request.META
+        if self.library_path(request):
+            super().process_view(request, view_func, *args, **kwargs)
+            span = meta.get(self._environ_span_key)
+            self.set_route(request, span, None)
+            return None
         span = meta.get(self._environ_span_key)
         if span is None or self._environ_activation_key not in meta:
             return None
         self.name_span(request, span)
-        route = getattr(request.resolver_match, "route", None)
-        if route:
-            if span.is_recording():
-                span.set_attribute(HTTP_ROUTE, route)
-            meta[self._environ_duration_attr_key][HTTP_TARGET] = route
+        self.set_route(request, span, meta[self._environ_duration_attr_key])
         return None
+
+    @staticmethod
+    def set_route(request, span, duration_attributes):
+        """http.route as users read it (the span's name has it too), on the span and in the
+        attributes of the duration metric."""
+        route = getattr(request.resolver_match, "route", None)
+        if not route:
+            return
+        route = route_template(route)
+        if span is not None and span.is_recording():
+            span.set_attribute(HTTP_ROUTE, route)
+        if duration_attributes is not None:
+            duration_attributes[HTTP_TARGET] = route
 
     def process_exception(self, request, exception):
         if self.library_path(request):
