@@ -12,6 +12,11 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends nginx \
     && rm -rf /var/lib/apt/lists/*
 
+# The release this image runs (e.g. `--build-arg RELEASE=$(git rev-parse --short HEAD)`):
+# service.version on spans and segments, Rollbar's code_version, release= on every log line.
+ARG RELEASE=""
+ENV OBSERVABILITY_RELEASE=${RELEASE}
+
 WORKDIR /backend-django
 COPY requirements.txt .
 RUN pip install -r requirements.txt

@@ -15,6 +15,9 @@ DEFAULTS = {
     # The providers switched on, a subset of PROVIDER_IDS.
     "providers": [],
     "service_name": "backend-django",
+    # The release running (a git sha, a tag): service.version on spans and segments, Rollbar's
+    # code_version, and a field of every log line. None: no release is named.
+    "release": None,
     # Secret values the process holds that no option names (the AWS secret key), for scrubbing.
     "secrets": [],
     "otel": {

@@ -4,7 +4,7 @@ reads DATABASE_URL. settings.py calls these three; nothing in observability read
 after. Values are kept as given: each provider's checks judge them (a wrong one is a warning and
 that provider stands aside), so no value here can stop the app from starting."""
 
-from observability.logging import FORMAT, PLAIN_FORMAT
+from observability.logging import log_format
 
 # Secret values the process holds that no setting names, for the scrubbing policy.
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -21,6 +21,8 @@ def observability_settings(environ, debug=False):
     return {
         "providers": [name for name in providers if name],
         "service_name": variable("OTEL_SERVICE_NAME", "backend-django"),
+        # Set from the git sha by the image's build (Dockerfile's RELEASE) or by CI.
+        "release": variable("OBSERVABILITY_RELEASE", "").strip() or None,
         "secrets": [environ[name] for name in SECRET_VARIABLES if environ.get(name)],
         "otel": {
             "exporter": variable("OTEL_TRACES_EXPORTER", "otlp"),
@@ -71,7 +73,10 @@ def logging_settings(observability, level="INFO"):
             "scrub": {"()": "observability.logging.ScrubFilter"},
             "sdk_noise": {"()": "observability.logging.SdkNoiseFilter"},
         },
-        "formatters": {"plain": {"format": PLAIN_FORMAT}, "traced": {"format": FORMAT}},
+        "formatters": {
+            "plain": {"format": log_format(traced=False, release=observability.get("release"))},
+            "traced": {"format": log_format(traced=True, release=observability.get("release"))},
+        },
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
@@ -106,4 +111,6 @@ def rollbar_settings(observability, root):
         return {}
     from observability.providers.registry import provider_class
 
-    return provider_class("rollbar").django_settings(observability["rollbar"], root)
+    return provider_class("rollbar").django_settings(
+        observability["rollbar"], root, release=observability.get("release")
+    )

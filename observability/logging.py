@@ -7,12 +7,19 @@ from observability.correlation import log_ids
 from observability.problems import INTERVAL_SECONDS, RateLimiter, problems
 from observability.scrubbing import scrub_text
 
-# The one log format: with trace ids while telemetry is on (console and CloudWatch), plain off.
-FORMAT = (
-    "%(asctime)s %(levelname)s %(name)s "
-    "trace_id=%(trace_id)s xray_trace_id=%(xray_trace_id)s span_id=%(span_id)s %(message)s"
-)
-PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+TRACE_IDS = "trace_id=%(trace_id)s xray_trace_id=%(xray_trace_id)s span_id=%(span_id)s "
+
+
+def log_format(traced, release=None):
+    """The one log format: with trace ids while telemetry is on (console and CloudWatch), plain
+    while it is off; with `release=` when a release is named (written into the format once, so it
+    costs a record nothing)."""
+    fields = "%(asctime)s %(levelname)s %(name)s "
+    if release:
+        fields += "release=" + "_".join(str(release).split()).replace("%", "%%") + " "
+    return fields + (TRACE_IDS if traced else "") + "%(message)s"
+
+
 # Loggers of the SDKs that ship telemetry: never fed back into CloudWatch, and rate-limited.
 SDK_LOGGERS = (
     "botocore", "boto3", "urllib3", "s3transfer", "watchtower", "opentelemetry",

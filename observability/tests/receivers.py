@@ -112,7 +112,8 @@ class OtlpReceiver(HttpReceiver):
             return list(self.requests)
 
     def spans(self):
-        """Every span taken, as dicts with the service name and the export's headers."""
+        """Every span taken, as dicts with the service's name and version and the export's
+        headers."""
         spans = []
         for record in self.exports():
             headers = {k.lower(): v for k, v in record["headers"].items()}
@@ -127,6 +128,7 @@ class OtlpReceiver(HttpReceiver):
                                 "name": span.name,
                                 "scope": scope_spans.scope.name,
                                 "service": resource.get("service.name"),
+                                "version": resource.get("service.version"),
                                 "trace_id": span.trace_id.hex(),
                                 "span_id": span.span_id.hex(),
                                 "kind": span.kind,

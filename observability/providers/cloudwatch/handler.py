@@ -14,7 +14,13 @@ import watchtower
 
 from observability.background import BackgroundSender
 from observability.conf import conf
-from observability.logging import FORMAT, ScrubFilter, SdkLogFilter, TraceContextFilter, message_of
+from observability.logging import (
+    ScrubFilter,
+    SdkLogFilter,
+    TraceContextFilter,
+    log_format,
+    message_of,
+)
 from observability.problems import problems
 
 MAX_QUEUED_LOG_EVENTS = 10_000
@@ -132,7 +138,7 @@ def cloudwatch_handler():
     except Exception as error:
         provider.stand_aside(f"watchtower could not start: {error!r}")
         return logging.NullHandler()
-    handler.setFormatter(watchtower.CloudWatchLogFormatter(FORMAT))
+    handler.setFormatter(watchtower.CloudWatchLogFormatter(log_format(True, conf.release)))
     for log_filter in (SdkLogFilter(), TraceContextFilter(), ScrubFilter()):
         handler.addFilter(log_filter)
     return handler

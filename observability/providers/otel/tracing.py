@@ -33,14 +33,17 @@ def tracer_provider(sampler):
 
 def build_tracer_provider(sampler, processor=None):
     from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
     from opentelemetry.sdk.trace import TracerProvider
 
     from observability.conf import conf
 
     # X-Ray-compatible trace ids: the same id names the request in every backend.
+    resource = {SERVICE_NAME: conf.service_name}
+    if conf.release:
+        resource[SERVICE_VERSION] = conf.release
     provider = TracerProvider(
-        resource=Resource.create({SERVICE_NAME: conf.service_name}),
+        resource=Resource.create(resource),
         id_generator=AwsXRayIdGenerator(),
         sampler=sampler,
         shutdown_on_exit=False,  # at exit, beside the other senders (tracer_provider)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Warning
 
+from observability.conf import conf
 from observability.providers.base import Provider, captured
 
 
@@ -22,7 +23,7 @@ class RollbarProvider(Provider):
         self.sender = RollbarSender()
 
     @classmethod
-    def django_settings(cls, options, root):
+    def django_settings(cls, options, root, release=None):
         """ROLLBAR, the setting Rollbar's Django middleware reads, made from our options when
         settings.py is read (observability.configuration), never written at run time."""
         rollbar = {
@@ -45,6 +46,8 @@ class RollbarProvider(Provider):
                 ("django.core.exceptions.SuspiciousOperation", "ignored"),
             ],
         }
+        if release:
+            rollbar["code_version"] = release
         if options["endpoint"]:
             rollbar["endpoint"] = options["endpoint"].rstrip("/") + "/"
         return rollbar
@@ -55,7 +58,7 @@ class RollbarProvider(Provider):
 
         options = dict(
             getattr(settings, "ROLLBAR", None)
-            or self.django_settings(self.options, settings.BASE_DIR)
+            or self.django_settings(self.options, settings.BASE_DIR, release=conf.release)
         )
         rollbar.init(options.pop("access_token"), options.pop("environment"), **options)
         # In this order: enrich and scrub, then hand over to the background sender.

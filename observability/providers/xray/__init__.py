@@ -225,7 +225,9 @@ class XRayProvider(Provider):
             return []  # the segment is built from the spans, after the request
         from aws_xray_sdk.ext.django.middleware import XRayMiddleware
 
-        return [XRayMiddleware]
+        from observability.providers.xray.segment_fields import SegmentFieldsMiddleware
+
+        return [XRayMiddleware, SegmentFieldsMiddleware]
 
     def settings_for_status(self):
         values = super().settings_for_status()

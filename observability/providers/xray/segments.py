@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from observability.background import BackgroundSender
 from observability.problems import problems
 from observability.providers.otel.export import plain_attributes
+from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
 from observability.scrubbing import scrub, scrub_attributes, scrub_text
 from observability.trace_ids import is_placeholder_parent, to_xray
 
@@ -179,10 +180,14 @@ class SegmentBuilder:
             document["http"] = http_block(attributes)
         document["aws"] = self.aws
         self.annotate(document, span, attributes, segment=True)
+        route = attributes.get("http.route")
+        if route:
+            document.setdefault("annotations", {})[ROUTE_ANNOTATION] = route
         subsegments = self.subsegments(span, children, trace_id)
         if subsegments:
             document["subsegments"] = subsegments
-        document["service"] = self.runtime
+        version = span.resource.attributes.get("service.version")
+        document["service"] = {**self.runtime, "version": version} if version else self.runtime
         document["end_time"] = seconds(span.end_time)
         return document
 
