@@ -23,6 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, send_test=False, **options):
         self.stdout.write(f"service name: {conf.service_name}")
+        self.stdout.write(f"release: {conf.release or '(none: set OBSERVABILITY_RELEASE)'}")
         for identifier in PROVIDER_IDS:
             provider = registered(identifier)
             self.stdout.write(f"\n{provider.title} ({identifier}): {self.state(provider)}")
