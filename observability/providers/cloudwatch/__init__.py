@@ -164,6 +164,6 @@ def write_test_metric(handler, token):
     from observability.conf import conf
     from observability.providers.cloudwatch.emf import emf_document, write_emf
 
-    properties = {"Service": conf.service_name, "SendTest": 1, "Token": token}
+    properties = {"Service": conf.service_name, "SendTest": 1, "TestId": token}
     metrics = [{"Name": "SendTest", "Unit": "Count"}]
     write_emf(handler, emf_document(metrics, properties, int(time.time() * 1000), [["Service"]]))

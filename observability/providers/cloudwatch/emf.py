@@ -98,5 +98,4 @@ def write_emf(handler, document):
     """Hands one EMF document to the CloudWatch handler, to be sent as it is (no log format)."""
     record = logging.LogRecord("observability.metrics", logging.INFO, __file__, 0, document, None,
                                None)  # fmt: skip
-    record.emf = True
-    handler.handle(record)
+    handler.put_document(record)

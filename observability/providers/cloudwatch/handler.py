@@ -65,11 +65,14 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         except Exception:
             self.handleError(message)
 
-    def format(self, record):
-        """The log format, or for an EMF document (emf.write_emf) the document as it is."""
-        if getattr(record, "emf", False):
-            return record.getMessage()
-        return super().format(record)
+    def put_document(self, record):
+        """Queues an EMF document (emf.write_emf) as it is, with no log format around it. Unlike
+        emit, not dropped while the sender creates the stream: emit drops records then, because
+        they could be the SDK's own about creating it; a document is never one of those."""
+        if self.shutting_down:
+            return
+        event = {"timestamp": int(record.created * 1000), "message": record.getMessage()}
+        self.sender.put((self._get_stream_name(record), event))
 
     def send_batch(self, items):
         """Sends buffered events: per stream, in batches within CloudWatch's count and size."""
