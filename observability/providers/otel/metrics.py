@@ -71,17 +71,29 @@ def metric_exporter(provider):
     )
 
 
-def meter_provider(exporter, interval_millis):
+def meter_provider(reader):
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 
-    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=interval_millis)
     return MeterProvider(
         metric_readers=[reader],
         resource=Resource.create({SERVICE_NAME: conf.service_name}),
         shutdown_on_exit=False,  # at exit, beside the other senders
     )
+
+
+def periodic_reader(exporter, interval_millis):
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    return PeriodicExportingMetricReader(exporter, export_interval_millis=interval_millis)
+
+
+def begin_last_export(reader):
+    """Lets the reader's thread start its last collection and export now (what its shutdown
+    does first), so that it runs while the other senders send theirs, not after them."""
+    event = getattr(reader, "_shutdown_event", None)
+    if event is not None:  # else shutdown() alone does it, later
+        event.set()
 
 
 class RequestMetricsRecorder:
@@ -114,7 +126,9 @@ class RequestMetricsRecorder:
 
 def start_request_metrics(provider, interval_seconds):
     """This process's request-metric recorder, exporting every `interval_seconds`."""
-    meters = meter_provider(metric_exporter(provider), interval_seconds * 1000)
+    reader = periodic_reader(metric_exporter(provider), interval_seconds * 1000)
+    meters = meter_provider(reader)
+    on_exit(lambda: begin_last_export(reader), first=True)
     on_exit(lambda: meters.shutdown(timeout_millis=EXIT_MILLIS))
     return RequestMetricsRecorder(meters.get_meter(SCOPE))
 
@@ -132,7 +146,7 @@ def send_test_metric(provider):
         return results[-1]
 
     exporter.export = recording
-    meters = meter_provider(exporter, math.inf)  # no thread: exported by the flush below
+    meters = meter_provider(periodic_reader(exporter, math.inf))  # no thread: the flush sends
     meters.get_meter(SCOPE).create_counter("observability.send_test").add(1)
     meters.force_flush()
     meters.shutdown()
