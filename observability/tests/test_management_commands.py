@@ -44,6 +44,14 @@ def test_send_test_reaches_every_receiver(manage, provider_env, otlp, daemon, ro
     for identifier in ALL:
         assert f"{identifier}: arrived" in result.stdout
     assert [span["name"] for span in otlp.spans()] == ["send-test"]
+    assert [(p["name"], p["value"]) for p in otlp.metric_points()] == [
+        ("observability.send_test", 1)
+    ]
+    assert "otel: arrived: a span and a metric accepted by" in result.stdout
+    assert "cloudwatch: arrived: a log line and an EMF metric line read back" in result.stdout
+    [emf] = moto.emf_documents("cruddur")
+    assert emf["SendTest"] == 1
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Cruddur"
     assert wait_for(lambda: [d["name"] for d in daemon.segments()]) == ["send-test"]
     assert [item["data"]["body"]["message"]["body"] for item in rollbar_api.items()] == [
         "observability send-test"
