@@ -101,6 +101,18 @@ def metrics_wanted():
     return as_bool(conf.metrics["enabled"]) is True and not metrics_checks()
 
 
+def metrics_status():
+    """How `manage.py observability` describes the request metrics."""
+    if as_bool(conf.metrics["enabled"]) is False:
+        return "off"
+    problems_found = metrics_checks()
+    if problems_found:
+        return "off: " + "; ".join(f"{m.msg} [{m.id}]" for m in problems_found)
+    sets = ";".join(",".join(names) for names in dimension_sets())
+    return (f"on, every {interval_seconds():g} s (EMF namespace {conf.metrics['namespace']}, "
+            f"dimensions {sets}), with otel and cloudwatch")  # fmt: skip
+
+
 def request_metrics_middleware(providers):
     """The middleware factory that feeds the request metrics of `providers` (those that take
     them), or None when none does or metrics are off."""

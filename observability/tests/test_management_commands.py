@@ -25,6 +25,7 @@ def test_status_shows_every_provider_with_secrets_masked(manage, provider_env):
     ):
         assert title in out
     assert "Rollbar (rollbar): on" in out
+    assert "request metrics: on, every 60 s (EMF namespace Cruddur, dimensions " in out
     assert ROLLBAR_TOKEN not in out
     assert HONEYCOMB_KEY not in out
     assert "****" in out
@@ -35,6 +36,16 @@ def test_status_says_off_and_why_a_provider_stands_aside(manage, provider_env):
     assert "OpenTelemetry (otel): off" in result.stdout
     assert "Rollbar (rollbar): on, but standing aside" in result.stdout
     assert "observability.W040" in result.stdout
+
+
+def test_status_says_when_request_metrics_are_off_and_why(manage, provider_env):
+    result = manage("observability", **provider_env("otel", OBSERVABILITY_METRICS_INTERVAL="-1"))
+    assert "request metrics: off: Request metrics are off: OBSERVABILITY_METRICS_INTERVAL" in (
+        result.stdout
+    )
+    assert "[observability.W051]" in result.stdout
+    result = manage("observability", **provider_env("otel", OBSERVABILITY_METRICS="off"))
+    assert "request metrics: off\n" in result.stdout
 
 
 @pytest.mark.server
