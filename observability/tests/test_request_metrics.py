@@ -211,3 +211,23 @@ def test_the_latency_grid_keeps_a_distribution_within_cloudwatchs_100_values():
     assert grid_point(3.0) == pytest.approx(3.0, rel=0.08)
     assert grid_point(0.0) == LATENCY_GRID_MS[0] == 0.1
     assert grid_point(10**9) == LATENCY_GRID_MS[-1] == 100_000
+
+
+def test_a_failing_recorder_neither_fails_the_request_nor_stops_the_others(rf):
+    from django.http import HttpResponse
+
+    from observability.metrics import RequestMetricsMiddleware
+
+    recorded = []
+
+    def failing(route, status_class, seconds):
+        raise RuntimeError("backend gone")
+
+    class Middleware(RequestMetricsMiddleware):
+        recorders = [failing, lambda *measured: recorded.append(measured)]
+
+    response = Middleware(lambda request: HttpResponse(status=503))(rf.get("/nowhere"))
+    assert response.status_code == 503
+    [(route, status_class, seconds)] = recorded
+    assert (route, status_class) == (UNMATCHED_ROUTE, "5xx")
+    assert 0 <= seconds < 1
