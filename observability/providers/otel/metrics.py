@@ -5,8 +5,9 @@ the traces' endpoint, with their headers) once per interval, and once more when 
 Temporality is delta: Honeycomb stores each data point as an event, so with deltas SUM() of the
 counters and the histogram's percentiles read per time bucket, across workers, directly; with
 cumulative totals every worker's running total would need RATE_SUM() and would restart with the
-worker (gunicorn's max-requests recycling). Deltas also keep no series in memory that saw no
-request in the interval.
+worker (gunicorn's max-requests recycling). The request counter is observable (see
+RequestMetricsRecorder), so it reports every series it has seen each interval, 0 when idle: at
+most one per route and status class.
 
 The meter provider is ours alone, never the global one: the Django instrumentation's own
 instruments (http.server.duration, keyed by the raw target of every unmatched path, and
