@@ -29,10 +29,11 @@ running = weakref.WeakSet()
 exit_hooks = []
 
 
-def on_exit(hook):
+def on_exit(hook, first=False):
     """Call `hook()` (which bounds its own time) when this process stops, while the senders
-    send what they hold."""
-    exit_hooks.append((os.getpid(), hook))
+    send what they hold; `first`, before the hooks registered without it (one that only starts
+    a send in a thread of its own, so that it runs beside the others')."""
+    exit_hooks.insert(0, (os.getpid(), hook)) if first else exit_hooks.append((os.getpid(), hook))
 
 
 @atexit.register

@@ -4,12 +4,14 @@ observability.W0xx/E0xx and a hint."""
 from django.core.checks import Warning, register
 
 from observability.conf import PROVIDER_IDS, conf
+from observability.metrics import metrics_checks
 from observability.providers.registry import enabled_providers
 
 
 @register("observability")
 def observability_checks(app_configs, **kwargs):
-    """Unknown provider names, then each enabled provider's own checks."""
+    """Unknown provider names, each enabled provider's own checks, then the request metrics'
+    when a provider that exports them is on."""
     messages = [
         Warning(
             f"OBSERVABILITY_PROVIDERS names {name!r}, which is no provider.",
@@ -20,4 +22,6 @@ def observability_checks(app_configs, **kwargs):
     ]
     for provider in enabled_providers():
         messages += provider.checks()
+    if any(provider.takes_metrics for provider in enabled_providers()):
+        messages += metrics_checks()
     return messages

@@ -63,6 +63,17 @@ DEFAULTS = {
         # Seconds between batches: a positive number, or its text (CLOUDWATCH_SEND_INTERVAL).
         "send_interval": 5,
     },
+    "metrics": {
+        # Request metrics (observability.metrics): on/off, True/False or their text.
+        "enabled": True,
+        # Seconds between exports: a positive number, or its text.
+        "interval": 60,
+        # The CloudWatch namespace of the EMF lines.
+        "namespace": "Cruddur",
+        # EMF dimension sets of Service, Route and StatusClass: a list of lists, or
+        # "Service,Route,StatusClass;Service" (sets separated by semicolons).
+        "dimensions": [["Service", "Route", "StatusClass"]],
+    },
     "rollbar": {
         "access_token": None,
         "environment": "production",

@@ -50,6 +50,12 @@ def observability_settings(environ, debug=False):
             "region": variable("AWS_DEFAULT_REGION") or variable("AWS_REGION"),
             "send_interval": variable("CLOUDWATCH_SEND_INTERVAL", "5"),
         },
+        "metrics": {
+            "enabled": variable("OBSERVABILITY_METRICS", "on"),
+            "interval": variable("OBSERVABILITY_METRICS_INTERVAL", "60"),
+            "namespace": variable("OBSERVABILITY_METRICS_NAMESPACE", "Cruddur"),
+            "dimensions": variable("OBSERVABILITY_METRICS_DIMENSIONS", "Service,Route,StatusClass"),
+        },
         "rollbar": {
             "access_token": variable("ROLLBAR_ACCESS_TOKEN"),
             "environment": variable(

@@ -4,6 +4,7 @@ built once at start-up, and keeps a failing provider from failing the request.""
 from django.core.exceptions import MiddlewareNotUsed
 
 from observability.correlation import TraceCorrelationMiddleware
+from observability.metrics import request_metrics_middleware
 from observability.problems import problems
 from observability.providers.registry import active_providers
 
@@ -68,6 +69,10 @@ class ObservabilityMiddleware:
             # Then the request's one trace, handed to every provider below it.
             factories.append(TraceCorrelationMiddleware)
         factories += [factory for provider in active for factory in provider.middleware()]
+        # Outermost, so that a request's latency includes what telemetry costs it.
+        metrics = request_metrics_middleware(active)
+        if metrics is not None:
+            factories.insert(0, metrics)
         self.layers = []
         handler = get_response
         for factory in reversed(factories):

@@ -89,6 +89,8 @@ class Provider:
 
     identifier = ""
     title = ""
+    # True for a provider that exports request metrics (observability.metrics) when it is on.
+    takes_metrics = False
 
     def __init__(self):
         self._setup_pid = None
@@ -148,6 +150,11 @@ class Provider:
         """Middleware factories this provider contributes to ObservabilityMiddleware, outermost
         first."""
         return []
+
+    def request_metrics(self):
+        """The recorder of this provider's request metrics, `record(route, status_class,
+        seconds)`, called once per request; None for none."""
+        return None
 
     def checks(self):
         """Django check messages for misconfiguration; any of WARNING or above stops it."""

@@ -1,7 +1,8 @@
 """Local endpoints in the telemetry backends' places, started by the tests: what the real SDKs
 send arrives here and is decoded, so tests assert on what arrived.
 
-- OtlpReceiver: OTLP/HTTP traces (protobuf), as Honeycomb or a collector would receive them.
+- OtlpReceiver: OTLP/HTTP traces and metrics (protobuf), as Honeycomb or a collector would
+  receive them.
 - SigV4OtlpReceiver: the same, taken only when SigV4-signed, as X-Ray's OTLP endpoint takes them.
 - XRayDaemon: a UDP socket in the X-Ray daemon's place.
 - RollbarApi: an HTTP receiver in Rollbar's API's place.
@@ -22,6 +23,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -100,25 +105,55 @@ class HttpReceiver:
 DECOMPRESS = {"gzip": gzip.decompress, "deflate": zlib.decompress}
 
 
+def decoded(record, message_class):
+    """A request's body as the protobuf message it carries, and its headers (lower-cased)."""
+    headers = {k.lower(): v for k, v in record["headers"].items()}
+    body = DECOMPRESS.get(headers.get("content-encoding"), bytes)(record["body"])
+    return message_class.FromString(body), headers
+
+
 class OtlpReceiver(HttpReceiver):
-    """Receives OTLP/HTTP protobuf trace exports on /v1/traces."""
+    """Receives OTLP/HTTP protobuf exports: metrics on /v1/metrics, traces on any other path."""
+
+    METRICS_PATH = "/v1/metrics"
 
     def answer(self, record):
-        return 200, "application/x-protobuf", ExportTraceServiceResponse().SerializeToString()
+        if record["path"] == self.METRICS_PATH:
+            response = ExportMetricsServiceResponse()
+        else:
+            response = ExportTraceServiceResponse()
+        return 200, "application/x-protobuf", response.SerializeToString()
 
     def exports(self):
-        """The requests whose bodies are taken as trace exports: here, every one."""
+        """The requests whose bodies are taken as exports: here, every one."""
         with self.lock:
             return list(self.requests)
+
+    def metric_points(self):
+        """Every metric data point taken, as dicts: the metric's name, unit, kind (sum or
+        histogram), temporality, service and scope, and the point's attributes and values."""
+        points = []
+        for record in self.exports():
+            if record["path"] != self.METRICS_PATH:
+                continue
+            export, headers = decoded(record, ExportMetricsServiceRequest)
+            for resource_metrics in export.resource_metrics:
+                resource = {
+                    a.key: a.value.string_value for a in resource_metrics.resource.attributes
+                }
+                for scope_metrics in resource_metrics.scope_metrics:
+                    for metric in scope_metrics.metrics:
+                        points += metric_points(metric, scope_metrics.scope.name, resource, headers)
+        return points
 
     def spans(self):
         """Every span taken, as dicts with the service's name and version and the export's
         headers."""
         spans = []
         for record in self.exports():
-            headers = {k.lower(): v for k, v in record["headers"].items()}
-            body = DECOMPRESS.get(headers.get("content-encoding"), bytes)(record["body"])
-            export = ExportTraceServiceRequest.FromString(body)
+            if record["path"] == self.METRICS_PATH:
+                continue
+            export, headers = decoded(record, ExportTraceServiceRequest)
             for resource_spans in export.resource_spans:
                 resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
                 for scope_spans in resource_spans.scope_spans:
@@ -140,6 +175,25 @@ class OtlpReceiver(HttpReceiver):
                             }
                         )
         return spans
+
+
+def metric_points(metric, scope, resource, headers):
+    """The data points of one decoded metric, as OtlpReceiver.metric_points describes them."""
+    kind = metric.WhichOneof("data")
+    data = getattr(metric, kind)
+    found = []
+    for point in data.data_points:
+        values = {"value": point.as_int or point.as_double} if kind in ("sum", "gauge") else {
+            "count": point.count, "sum": point.sum, "bucket_counts": list(point.bucket_counts),
+            "explicit_bounds": list(point.explicit_bounds),
+        }  # fmt: skip
+        found.append({
+            "name": metric.name, "unit": metric.unit, "kind": kind, "scope": scope,
+            "temporality": getattr(data, "aggregation_temporality", None),
+            "service": resource.get("service.name"), "headers": headers,
+            "attributes": {a.key: a.value.string_value for a in point.attributes}, **values,
+        })  # fmt: skip
+    return found
 
 
 class SigV4OtlpReceiver(OtlpReceiver):
@@ -374,6 +428,15 @@ class MotoServer:
                 logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
             )["events"]
         ]
+
+    def emf_documents(self, group):
+        """The messages of `group` that are Embedded Metric Format documents, decoded."""
+        documents = []
+        for message in self.log_messages(group):
+            if message.startswith("{"):
+                document = json.loads(message)
+                documents += [document] if "_aws" in document else []
+        return documents
 
     def __enter__(self):
         import requests

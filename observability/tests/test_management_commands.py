@@ -25,6 +25,7 @@ def test_status_shows_every_provider_with_secrets_masked(manage, provider_env):
     ):
         assert title in out
     assert "Rollbar (rollbar): on" in out
+    assert "request metrics: on, every 60 s (EMF namespace Cruddur, dimensions " in out
     assert ROLLBAR_TOKEN not in out
     assert HONEYCOMB_KEY not in out
     assert "****" in out
@@ -37,6 +38,16 @@ def test_status_says_off_and_why_a_provider_stands_aside(manage, provider_env):
     assert "observability.W040" in result.stdout
 
 
+def test_status_says_when_request_metrics_are_off_and_why(manage, provider_env):
+    result = manage("observability", **provider_env("otel", OBSERVABILITY_METRICS_INTERVAL="-1"))
+    assert "request metrics: off: Request metrics are off: OBSERVABILITY_METRICS_INTERVAL" in (
+        result.stdout
+    )
+    assert "[observability.W051]" in result.stdout
+    result = manage("observability", **provider_env("otel", OBSERVABILITY_METRICS="off"))
+    assert "request metrics: off\n" in result.stdout
+
+
 @pytest.mark.server
 def test_send_test_reaches_every_receiver(manage, provider_env, otlp, daemon, rollbar_api, moto):
     result = manage("observability", "--send-test", **provider_env(*ALL))
@@ -44,6 +55,14 @@ def test_send_test_reaches_every_receiver(manage, provider_env, otlp, daemon, ro
     for identifier in ALL:
         assert f"{identifier}: arrived" in result.stdout
     assert [span["name"] for span in otlp.spans()] == ["send-test"]
+    assert [(p["name"], p["value"]) for p in otlp.metric_points()] == [
+        ("observability.send_test", 1)
+    ]
+    assert "otel: arrived: a span and a metric accepted by" in result.stdout
+    assert "cloudwatch: arrived: a log line and an EMF metric line read back" in result.stdout
+    [emf] = moto.emf_documents("cruddur")
+    assert emf["SendTest"] == 1
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Cruddur"
     assert wait_for(lambda: [d["name"] for d in daemon.segments()]) == ["send-test"]
     assert [item["data"]["body"]["message"]["body"] for item in rollbar_api.items()] == [
         "observability send-test"

@@ -1,6 +1,7 @@
 """Nothing accepted is lost when a process stops: SIGTERM right after the last request, as a
-deploy sends it, and that request's span, segment, log line and Rollbar item all arrive; with every
-backend black-holed the stop still takes under 5 s."""
+deploy sends it, and that request's span, segment, log line, Rollbar item and request metrics
+(OTLP and EMF, an interval early) all arrive; with every backend black-holed the stop still takes
+under 5 s."""
 
 import signal
 import time
@@ -14,7 +15,11 @@ pytestmark = pytest.mark.server
 
 ALL_FOUR = ("otel", "xray", "cloudwatch", "rollbar")
 # Nothing leaves on a timer before the stop: only the stop's flush can deliver it.
-NO_TIMERS = {"OTEL_BSP_SCHEDULE_DELAY": "60000", "CLOUDWATCH_SEND_INTERVAL": "60"}
+NO_TIMERS = {
+    "OTEL_BSP_SCHEDULE_DELAY": "60000",
+    "CLOUDWATCH_SEND_INTERVAL": "60",
+    "OBSERVABILITY_METRICS_INTERVAL": "60",
+}
 
 
 def stop_at_once(url):
@@ -40,8 +45,19 @@ def test_the_last_requests_telemetry_arrives_after_an_immediate_sigterm(
     assert item["data"]["body"]["message"]["body"] == "Hello World!"
     assert [doc["trace_id"] for doc in daemon.segments() if "trace_id" in doc] == [root]
     assert {span["trace_id"] for span in otlp.spans()} == {root[2:].replace("-", "")}
-    request_lines = [line for line in moto.log_messages("cruddur") if "/rollbar/test" in line]
-    assert len(request_lines) == 1, moto.log_messages("cruddur")
+    lines = moto.log_messages("cruddur")
+    request_lines = [line for line in lines if "/rollbar/test" in line and "_aws" not in line]
+    assert len(request_lines) == 1, lines
+    requests_counted = [
+        (point["attributes"]["http.route"], point["value"])
+        for point in otlp.metric_points()
+        if point["name"] == "http.server.requests"
+    ]
+    assert requests_counted == [("/rollbar/test", 1)]
+    emf = [
+        (doc["Route"], doc["StatusClass"], doc["Requests"]) for doc in moto.emf_documents("cruddur")
+    ]
+    assert emf == [("/rollbar/test", "2xx", 1)]
 
 
 @pytest.mark.parametrize(

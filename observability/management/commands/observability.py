@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from observability.conf import PROVIDER_IDS, conf
 from observability.correlation import current_trace, incoming_trace
+from observability.metrics import metrics_status
 from observability.providers.registry import provider as registered
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, send_test=False, **options):
         self.stdout.write(f"service name: {conf.service_name}")
         self.stdout.write(f"release: {conf.release or '(none: set OBSERVABILITY_RELEASE)'}")
+        self.stdout.write(f"request metrics: {metrics_status()}")
         for identifier in PROVIDER_IDS:
             provider = registered(identifier)
             self.stdout.write(f"\n{provider.title} ({identifier}): {self.state(provider)}")

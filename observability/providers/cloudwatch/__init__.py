@@ -1,5 +1,5 @@
-"""CloudWatch Logs: watchtower's handler in LOGGING (handler.py), and one log line per request, as
-the Flask original wrote them."""
+"""CloudWatch Logs: watchtower's handler in LOGGING (handler.py), one log line per request, as
+the Flask original wrote them, and the request metrics as EMF lines (emf.py)."""
 
 import ipaddress
 import logging
@@ -53,6 +53,11 @@ class CloudWatchProvider(Provider):
 
     identifier = "cloudwatch"
     title = "CloudWatch Logs"
+    takes_metrics = True
+
+    def __init__(self):
+        super().__init__()
+        self.metrics_recorder = None
 
     def region(self):
         import boto3
@@ -69,6 +74,18 @@ class CloudWatchProvider(Provider):
 
     def middleware(self):
         return [RequestLogMiddleware]
+
+    def request_metrics(self):
+        """The EMF recorder, made on first use in each process (the handler exists by then)."""
+        from observability.metrics import interval_seconds
+        from observability.providers.cloudwatch.emf import EmfRequestMetrics
+
+        handler = cloudwatch_log_handler()
+        if handler is None:
+            return None
+        if self.metrics_recorder is None or self.metrics_recorder.handler is not handler:
+            self.metrics_recorder = EmfRequestMetrics(handler, interval_seconds())
+        return self.metrics_recorder
 
     def checks(self):
         import boto3
@@ -112,18 +129,41 @@ class CloudWatchProvider(Provider):
     def send_test(self, trace_id=None):
         """Log one line, flush, and read it back from CloudWatch Logs."""
         from observability.aws import aws_client
-        from observability.providers.cloudwatch.handler import CloudWatchLogHandler
+        from observability.metrics import metrics_wanted
 
-        handlers = [h for h in logging.getLogger().handlers if isinstance(h, CloudWatchLogHandler)]
-        if not handlers:
+        handler = cloudwatch_log_handler()
+        if handler is None:
             return False, "no CloudWatch handler in this process's LOGGING"
         token = f"observability send-test {uuid.uuid4()}"
         logging.getLogger("observability.send_test").warning(token)
-        handlers[0].flush()
+        metric = metrics_wanted()
+        if metric:
+            write_test_metric(handler, token)
+        handler.flush()
         client = aws_client("logs", self.region())
         events = client.filter_log_events(
             logGroupName=self.options["log_group"], filterPattern=f'"{token}"'
         )["events"]
-        arrived = any(token in event["message"] for event in events)
-        group = self.options["log_group"]
-        return arrived, f"{'read back from' if arrived else 'not found in'} log group {group}"
+        lines = [event["message"] for event in events if token in event["message"]]
+        arrived = len(lines) == 1 + metric
+        sent = "a log line and an EMF metric line" if metric else "a log line"
+        where = "read back from" if arrived else "not found in"
+        return arrived, f"{sent} {where} log group {self.options['log_group']}"
+
+
+def cloudwatch_log_handler():
+    """The CloudWatch handler LOGGING put on the root logger, or None."""
+    from observability.providers.cloudwatch.handler import CloudWatchLogHandler
+
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, CloudWatchLogHandler)]
+    return handlers[0] if handlers else None
+
+
+def write_test_metric(handler, token):
+    """One EMF line: the metric SendTest, 1, by Service, with the send-test's token."""
+    from observability.conf import conf
+    from observability.providers.cloudwatch.emf import emf_document, write_emf
+
+    properties = {"Service": conf.service_name, "SendTest": 1, "TestId": token}
+    metrics = [{"Name": "SendTest", "Unit": "Count"}]
+    write_emf(handler, emf_document(metrics, properties, int(time.time() * 1000), [["Service"]]))

@@ -71,6 +71,15 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         except Exception:
             self.handleError(message)
 
+    def put_document(self, record):
+        """Queues an EMF document (emf.write_emf) as it is, with no log format around it. Unlike
+        emit, not dropped while the sender creates the stream: emit drops records then, because
+        they could be the SDK's own about creating it; a document is never one of those."""
+        if self.shutting_down:
+            return
+        event = {"timestamp": int(record.created * 1000), "message": record.getMessage()}
+        self.sender.put((self._get_stream_name(record), event))
+
     def send_batch(self, items):
         """Sends buffered events: per stream, in batches within CloudWatch's count and size."""
         streams = {}
@@ -116,6 +125,17 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         threading.Thread(target=ensure, name="cloudwatch-log-group", daemon=True).start()
 
 
+def emf_client(client):
+    """The logs client, sending the header that marks its events as possibly EMF documents
+    (the EMF specification asks for it with PutLogEvents; plain lines stay plain lines)."""
+
+    def add_header(request, **kwargs):
+        request.headers["x-amzn-logs-format"] = "json/emf"
+
+    client.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", add_header)
+    return client
+
+
 def cloudwatch_handler():
     """LOGGING handler factory: watchtower's handler as settings say, or a NullHandler (and one
     warning) when CloudWatch Logs is on but cannot work here."""
@@ -130,7 +150,7 @@ def cloudwatch_handler():
         handler = CloudWatchLogHandler(
             log_group_name=options["log_group"],
             log_stream_name=options["log_stream"].replace("{service}", conf.service_name),
-            boto3_client=aws_client("logs", provider.region()),
+            boto3_client=emf_client(aws_client("logs", provider.region())),
             send_interval=provider.send_interval(),
             create_log_group=False,
         )

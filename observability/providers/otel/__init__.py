@@ -1,11 +1,14 @@
 """OpenTelemetry: Django's instrumentation, spans exported over OTLP/HTTP (Honeycomb or any
-collector) by a batch processor in the background, or printed to the console."""
+collector) by a batch processor in the background, or printed to the console; and the request
+metrics (metrics.py), exported beside the spans once per interval."""
 
 from urllib.parse import urlsplit
 
 from django.core.checks import Warning
 
 from observability.conf import HONEYCOMB_ENDPOINT, OTLP_DEFAULT_ENDPOINT
+from observability.metrics import interval_seconds, metrics_wanted
+from observability.problems import problems
 from observability.providers.base import Provider, captured
 from observability.providers.otel.export import GuardedSpanExporter, ResultRecordingExporter
 
@@ -21,15 +24,29 @@ def parse_headers(text):
     return parse_env_headers(text or "", liberal=True)
 
 
+def start_metrics_failing_open(provider):
+    """The request-metric recorder, or None (said once) when it cannot start: the spans go on."""
+    from observability.providers.otel.metrics import start_request_metrics
+
+    try:
+        return start_request_metrics(provider, interval_seconds())
+    except Exception:
+        problems.warn(("otel", "metrics"), "observability: OpenTelemetry metrics not started",
+                      exc_info=True)  # fmt: skip
+        return None
+
+
 class OpenTelemetryProvider(Provider):
     """Traces every request with the OpenTelemetry Django instrumentation."""
 
     identifier = "otel"
     title = "OpenTelemetry"
+    takes_metrics = True
 
     def __init__(self):
         super().__init__()
         self.tracer_provider = None
+        self.metrics_recorder = None
 
     def endpoint(self):
         """The OTLP base URL: as set, else Honeycomb's when a key is given, else the default."""
@@ -67,6 +84,12 @@ class OpenTelemetryProvider(Provider):
 
         self.tracer_provider = tracer_provider(self.sampler())
         self.tracer_provider.add_span_processor(BatchSpanProcessor(self.build_exporter()))
+        self.metrics_recorder = None
+        if metrics_wanted():
+            self.metrics_recorder = start_metrics_failing_open(self)
+
+    def request_metrics(self):
+        return self.metrics_recorder
 
     def outer_middleware(self):
         from observability.providers.otel.tracing import server_span_middleware
@@ -114,16 +137,26 @@ class OpenTelemetryProvider(Provider):
         return []
 
     def send_test(self, trace_id=None):
-        """Export one span now with a fresh exporter; arrived when the endpoint took it."""
+        """Export one span, and one metric when request metrics are on, now with fresh
+        exporters; arrived when the endpoint took them."""
         from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
         from observability.providers.otel.tracing import send_test_span
 
         exporter = ResultRecordingExporter(self.build_exporter())
+        metric = metrics_wanted()
         with captured("opentelemetry") as records:
             send_test_span(SimpleSpanProcessor(exporter), trace_id)
+            metric_accepted = metric and self.send_test_metric()
+        sent = "a span and a metric" if metric else "a span"
         if self.options["exporter"] == "console":
-            return True, "printed to the console"
-        if exporter.results == [SpanExportResult.SUCCESS]:
-            return True, f"accepted by {self.endpoint()}"
-        return False, f"not accepted by {self.endpoint()}: {records.reason() or 'no reason given'}"
+            return True, f"{sent} printed to the console"
+        if exporter.results == [SpanExportResult.SUCCESS] and metric_accepted == metric:
+            return True, f"{sent} accepted by {self.endpoint()}"
+        reason = records.reason() or "no reason given"
+        return False, f"{sent} not accepted by {self.endpoint()}: {reason}"
+
+    def send_test_metric(self):
+        from observability.providers.otel.metrics import send_test_metric
+
+        return send_test_metric(self)

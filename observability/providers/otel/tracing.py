@@ -72,6 +72,7 @@ def install_propagators():
 
 def instrument_django(provider):
     from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.metrics import NoOpMeterProvider
 
     instrumentor = DjangoInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:
@@ -81,7 +82,8 @@ def instrument_django(provider):
     # provider's, so MIDDLEWARE is left as settings.py wrote it.
     written = settings.MIDDLEWARE
     snapshot = list(written)
-    instrumentor.instrument(tracer_provider=provider)
+    # Its own metrics stay no-ops: request metrics are ours (metrics.py), by route template.
+    instrumentor.instrument(tracer_provider=provider, meter_provider=NoOpMeterProvider())
     if isinstance(written, list):  # it inserts into the list itself
         written[:] = snapshot
     settings.MIDDLEWARE = written
