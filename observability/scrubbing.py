@@ -3,7 +3,8 @@ log records and Rollbar items.
 
 Redacted: values under keys named like secrets (headers, JSON fields, query and form parameters)
 and, anywhere in any text, the process's own secrets (AWS secret key, Rollbar token, Honeycomb
-key, OTLP header values, Django's secret key, the database password).
+key, OTLP header values, Django's secret key, the database password). SQL statements (the keys
+of observability.sql.STATEMENT_KEYS) lose their literal values too.
 """
 
 import html
@@ -13,6 +14,8 @@ from functools import lru_cache
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from django.core.signals import setting_changed
+
+from observability.sql import STATEMENT_KEYS, without_literals
 
 REDACTED = "[REDACTED]"
 # Matched against lower-cased text (see folded()): a case-sensitive search of a lower-cased string
@@ -181,6 +184,8 @@ def scrub(value, depth=0):
         for key, item in value.items():
             if is_sensitive(key) and item not in (None, ""):
                 clean = REDACTED
+            elif key in STATEMENT_KEYS:
+                clean = scrub(without_literals(item), depth + 1)
             else:
                 clean = scrub(item, depth + 1)
             if clean is not item:
@@ -227,4 +232,6 @@ def _scrubbed_pair(key, value):
     """What scrub() makes of `value` under `key` in a dict."""
     if is_sensitive(key) and value not in (None, ""):
         return REDACTED
+    if key in STATEMENT_KEYS:
+        value = without_literals(value)
     return scrub(value, 1)
