@@ -22,6 +22,8 @@ def observability_settings(environ, debug=False):
         "providers": [name for name in providers if name],
         "service_name": variable("OTEL_SERVICE_NAME", "backend-django"),
         "secrets": [environ[name] for name in SECRET_VARIABLES if environ.get(name)],
+        # A span (an X-Ray sql subsegment) per query of a traced request, unless "off".
+        "database_spans": variable("OBSERVABILITY_DATABASE_SPANS", "on"),
         "otel": {
             "exporter": variable("OTEL_TRACES_EXPORTER", "otlp"),
             "endpoint": variable("OTEL_EXPORTER_OTLP_ENDPOINT"),

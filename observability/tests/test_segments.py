@@ -154,3 +154,32 @@ def test_names_lose_what_x_ray_refuses(traced):
         pass
     [segment] = SegmentBuilder("svc").documents(spans)
     assert segment["name"] == "query select "
+
+
+def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(traced):
+    tracer, spans = traced
+    with tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER):
+        with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+            query.set_attributes(
+                {
+                    "db.system": "postgresql", "db.name": "cruddur", "db.user": "app",
+                    "db.statement": "SELECT * FROM t WHERE handle = 'worf' LIMIT 21",
+                    "net.peer.name": "db", "net.peer.port": 5432,
+                }
+            )  # fmt: skip
+        with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as local:
+            local.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 1"})
+    [segment] = SegmentBuilder("svc").documents(spans)
+    remote, in_process = segment["subsegments"]
+    assert remote["name"] == "db"  # the host, as the SDK's Django patching names it
+    assert remote["namespace"] == "remote"
+    assert remote["sql"] == {
+        "database_type": "postgresql",
+        "url": "postgresql://app@db:5432/cruddur",
+        "user": "app",
+        "sanitized_query": "SELECT * FROM t WHERE handle = ? LIMIT ?",
+    }
+    assert "metadata" not in remote  # what the sql block says is not repeated
+    assert in_process["name"] == "sqlite"
+    assert in_process["sql"]["sanitized_query"] == "SELECT ?"
+    assert in_process["sql"]["database_version"].count(".") == 2

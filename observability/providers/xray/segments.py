@@ -41,6 +41,14 @@ HTTP_ATTRIBUTES = frozenset(
         "net.peer.port", "net.peer.name",
     }
 )  # fmt: skip
+# Attributes of a database span that its sql block (or its name) carries: SDK's and new ones.
+DATABASE_ATTRIBUTES = frozenset(
+    {
+        "db.system", "db.system.name", "db.name", "db.namespace", "db.user", "db.statement",
+        "db.query.text", "server.address", "server.port",
+    }
+)  # fmt: skip
+BLOCK_ATTRIBUTES = HTTP_ATTRIBUTES | DATABASE_ATTRIBUTES
 MAX_QUEUED_SPANS = 10000
 # Spans kept waiting for the span that starts their trace here, at most.
 MAX_WAITING_SPANS = 10000
@@ -196,9 +204,10 @@ class SegmentBuilder:
 
     def subsegment(self, span, children):
         attributes = scrub_attributes(plain_attributes(span))
+        database = database_type(attributes)
         document = {
             "id": span_hex(span.context.span_id),
-            "name": valid_name(span.name),
+            "name": valid_name(sql_name(attributes, database) if database else span.name),
             "start_time": seconds(span.start_time),
             "parent_id": span_hex(span.parent.span_id),
             "in_progress": False,
@@ -206,6 +215,8 @@ class SegmentBuilder:
         }
         if "http.method" in attributes:
             document["http"] = http_block(attributes)
+        if database:
+            document["sql"] = sql_block(attributes, database)
         self.annotate(document, span, attributes, segment=False)
         trace_id = to_xray(f"{span.context.trace_id:032x}")
         subsegments = self.subsegments(span, children, trace_id) if children else []
@@ -245,10 +256,50 @@ def attribute_fields(attributes, defaults):
                 metadata[namespace] = value
         elif key in annotated:
             annotations[re.sub(r"\W", "_", key)] = value if is_scalar(value) else str(value)
-        elif defaults and key != ANNOTATIONS and key not in HTTP_ATTRIBUTES:
+        elif defaults and key != ANNOTATIONS and key not in BLOCK_ATTRIBUTES:
             plain = list(value) if isinstance(value, tuple) else value
             metadata.setdefault("default", {})[key] = plain
     return metadata, annotations
+
+
+def database_type(attributes):
+    """The database system of a database span (as the SDK's database_type), else None."""
+    return attributes.get("db.system") or attributes.get("db.system.name")
+
+
+def sql_name(attributes, database):
+    """A query's subsegment name: the database host, as the SDK's Django patching names it, else
+    the database's name, else its type (SQLite has neither host nor name)."""
+    return (
+        attributes.get("net.peer.name")
+        or attributes.get("server.address")
+        or attributes.get("db.name")
+        or attributes.get("db.namespace")
+        or database
+    )
+
+
+def sql_block(attributes, database):
+    """X-Ray's sql block from a database span: what the SDK's database patching sends, the
+    statement (without its literal values: scrub_attributes) as sanitized_query."""
+    sql = {"database_type": database}
+    host = attributes.get("net.peer.name") or attributes.get("server.address")
+    user = attributes.get("db.user")
+    if host:
+        port = attributes.get("net.peer.port") or attributes.get("server.port")
+        name = attributes.get("db.name") or attributes.get("db.namespace") or ""
+        login = f"{user}@" if user else ""
+        sql["url"] = f"{database}://{login}{host}{f':{port}' if port else ''}/{name}"
+    if database == "sqlite":  # the engine runs in the process: its version is known
+        import sqlite3
+
+        sql["database_version"] = sqlite3.sqlite_version
+    if user:
+        sql["user"] = user
+    statement = attributes.get("db.statement", attributes.get("db.query.text"))
+    if statement is not None:
+        sql["sanitized_query"] = statement
+    return sql
 
 
 def is_scalar(value):
