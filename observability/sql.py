@@ -5,9 +5,9 @@ The database spans carry each query's statement (OpenTelemetry's `db.statement`,
 text: the ORM writes LIMIT numbers, hand-written SQL may quote a string. Before a statement leaves,
 its string literals (quoted, E'' with backslashes, dollar-quoted) and numbers become `?` and its
 comments are dropped; identifiers, quoted ones too, keywords and placeholders (`%s`, `%(name)s`,
-`?`, `$1`) stay. A string left open runs to the end and goes whole. Statements repeat, so each
-one's clean form is kept, up to a bound; this runs where spans and segments are exported, in the
-background.
+`?`, `$1`) stay. A string left open runs to the end and goes whole. The scrubbing policy
+(observability.scrubbing) applies it where spans and segments are exported, in the background,
+and keeps each statement's clean form.
 """
 
 import re
@@ -16,8 +16,6 @@ import re
 # and X-Ray's.
 STATEMENT_KEYS = frozenset({"db.statement", "db.query.text", "sanitized_query"})
 PLACEHOLDER = "?"
-CACHE_SIZE = 1024
-MAX_CACHED = 16384
 
 LITERALS = re.compile(
     r"""
@@ -30,10 +28,6 @@ LITERALS = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-
-# statement -> its clean form, or _SAME when it holds no literal.
-_clean = {}
-_SAME = object()
 
 
 def _replacement(match):
@@ -50,14 +44,5 @@ def without_literals(statement):
     object when it holds none. Anything that is not text is returned as it is."""
     if not isinstance(statement, str):
         return statement
-    clean = _clean.get(statement)
-    if clean is not None:
-        return statement if clean is _SAME else clean
     clean = LITERALS.sub(_replacement, statement)
-    if clean == statement:
-        clean = statement
-    if len(statement) <= MAX_CACHED:
-        if len(_clean) >= CACHE_SIZE:
-            _clean.clear()
-        _clean[statement] = _SAME if clean is statement else clean
-    return clean
+    return statement if clean == statement else clean

@@ -17,6 +17,7 @@ import contextlib
 
 from django.conf import settings
 from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from observability.problems import problems
 
@@ -32,6 +33,28 @@ INSTRUMENTORS = {
 _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
 
 
+class QuerySpan:
+    """A query's span for the length of the query, as start_as_current_span's would be (ended on
+    exit, an exception recorded with the status the SDK gives it), but not made the current span:
+    nothing inside a query starts a span under it, and the context's attach and detach were a
+    third of what a query's span cost."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, span):
+        self.span = span
+
+    def __enter__(self):
+        return self.span
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, Exception):
+            self.span.record_exception(error)
+            self.span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
+        self.span.end()
+        return False
+
+
 class ChildSpanTracer(trace.Tracer):
     """A tracer that starts spans only under a recording span, and else hands out the invalid
     span (which records nothing and leaves the context as it is)."""
@@ -44,10 +67,11 @@ class ChildSpanTracer(trace.Tracer):
             return trace.INVALID_SPAN
         return self.tracer.start_span(name, context, *args, **kwargs)
 
-    def start_as_current_span(self, name, context=None, *args, **kwargs):
+    def start_as_current_span(self, name, context=None, kind=SpanKind.INTERNAL, attributes=None):
+        """The span of one query (the instrumentations' only use of it): a QuerySpan."""
         if not trace.get_current_span(context).is_recording():
             return _NOT_RECORDED
-        return self.tracer.start_as_current_span(name, context, *args, **kwargs)
+        return QuerySpan(self.tracer.start_span(name, context, kind, attributes))
 
 
 class ChildSpanTracerProvider(trace.TracerProvider):
