@@ -183,3 +183,27 @@ def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(traced):
     assert in_process["name"] == "sqlite"
     assert in_process["sql"]["sanitized_query"] == "SELECT ?"
     assert in_process["sql"]["database_version"].count(".") == 2
+
+
+def test_a_segment_of_many_queries_sends_its_subsegments_one_by_one(traced):
+    """As the SDK streams them past its threshold: one datagram (64 KB) would not hold them."""
+    tracer, spans = traced
+    with (
+        tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER) as root,
+        tracer.start_as_current_span("view") as view,
+    ):
+        for _ in range(segments.STREAMING_THRESHOLD):
+            with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+                query.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 1"})
+    segment, *subsegments = SegmentBuilder("svc").documents(spans)
+    assert "subsegments" not in segment
+    assert len(subsegments) == segments.STREAMING_THRESHOLD + 1
+    view_id = f"{view.get_span_context().span_id:016x}"
+    assert {(doc["type"], doc["trace_id"]) for doc in subsegments} == {
+        ("subsegment", segment["trace_id"])
+    }
+    assert [doc["parent_id"] for doc in subsegments] == [
+        f"{root.get_span_context().span_id:016x}",
+        *[view_id] * segments.STREAMING_THRESHOLD,
+    ]
+    assert all("subsegments" not in doc for doc in subsegments)

@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from observability.background import BackgroundSender
 from observability.problems import problems
 from observability.providers.otel.export import plain_attributes
+from observability.providers.xray.sql import DATABASE_ATTRIBUTES, database_type, sql_block, sql_name
 from observability.scrubbing import scrub, scrub_attributes, scrub_text
 from observability.trace_ids import is_placeholder_parent, to_xray
 
@@ -41,14 +42,11 @@ HTTP_ATTRIBUTES = frozenset(
         "net.peer.port", "net.peer.name",
     }
 )  # fmt: skip
-# Attributes of a database span that its sql block (or its name) carries: SDK's and new ones.
-DATABASE_ATTRIBUTES = frozenset(
-    {
-        "db.system", "db.system.name", "db.name", "db.namespace", "db.user", "db.statement",
-        "db.query.text", "server.address", "server.port",
-    }
-)  # fmt: skip
 BLOCK_ATTRIBUTES = HTTP_ATTRIBUTES | DATABASE_ATTRIBUTES
+# A segment with more subsegments than this sends them as documents of their own, as the SDK
+# streams them (its streaming_threshold): a UDP datagram holds 64 KB, and a request of many
+# queries (a statement each) would not fit in one.
+STREAMING_THRESHOLD = 30
 MAX_QUEUED_SPANS = 10000
 # Spans kept waiting for the span that starts their trace here, at most.
 MAX_WAITING_SPANS = 10000
@@ -117,7 +115,10 @@ class SegmentBuilder:
             mine, others = self.descendants(span, children)
             if others:
                 self.wait(trace_id, others)
-            out.append(self.segment(span, mine))
+            segment = self.segment(span, mine)
+            out.append(segment)
+            if sum(map(len, mine.values())) > STREAMING_THRESHOLD:
+                out.extend(flattened(segment.pop("subsegments")))
             self.remember_sent(trace_id, span)
         elif trace_id in self.sent and trace_id not in self.waiting:
             # Ended after its segment left: sent on its own, under its parent.
@@ -242,6 +243,14 @@ class SegmentBuilder:
         document.update(flags)
 
 
+def flattened(subsegments):
+    """Subsegment documents one by one, each without the ones under it (they name their parent)."""
+    for document in subsegments:
+        children = document.pop("subsegments", ())
+        yield document
+        yield from flattened(children)
+
+
 def attribute_fields(attributes, defaults):
     """(metadata, annotations) from a span's attributes."""
     metadata = {}
@@ -260,46 +269,6 @@ def attribute_fields(attributes, defaults):
             plain = list(value) if isinstance(value, tuple) else value
             metadata.setdefault("default", {})[key] = plain
     return metadata, annotations
-
-
-def database_type(attributes):
-    """The database system of a database span (as the SDK's database_type), else None."""
-    return attributes.get("db.system") or attributes.get("db.system.name")
-
-
-def sql_name(attributes, database):
-    """A query's subsegment name: the database host, as the SDK's Django patching names it, else
-    the database's name, else its type (SQLite has neither host nor name)."""
-    return (
-        attributes.get("net.peer.name")
-        or attributes.get("server.address")
-        or attributes.get("db.name")
-        or attributes.get("db.namespace")
-        or database
-    )
-
-
-def sql_block(attributes, database):
-    """X-Ray's sql block from a database span: what the SDK's database patching sends, the
-    statement (without its literal values: scrub_attributes) as sanitized_query."""
-    sql = {"database_type": database}
-    host = attributes.get("net.peer.name") or attributes.get("server.address")
-    user = attributes.get("db.user")
-    if host:
-        port = attributes.get("net.peer.port") or attributes.get("server.port")
-        name = attributes.get("db.name") or attributes.get("db.namespace") or ""
-        login = f"{user}@" if user else ""
-        sql["url"] = f"{database}://{login}{host}{f':{port}' if port else ''}/{name}"
-    if database == "sqlite":  # the engine runs in the process: its version is known
-        import sqlite3
-
-        sql["database_version"] = sqlite3.sqlite_version
-    if user:
-        sql["user"] = user
-    statement = attributes.get("db.statement", attributes.get("db.query.text"))
-    if statement is not None:
-        sql["sanitized_query"] = statement
-    return sql
 
 
 def is_scalar(value):
