@@ -37,7 +37,7 @@ class QuerySpan:
     """A query's span for the length of the query, as start_as_current_span's would be (ended on
     exit, an exception recorded with the status the SDK gives it), but not made the current span:
     nothing inside a query starts a span under it, and the context's attach and detach were a
-    third of what a query's span cost."""
+    sixth of what a query's span cost."""
 
     __slots__ = ("span",)
 
