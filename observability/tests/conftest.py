@@ -135,3 +135,23 @@ def manage(tmp_path):
         )  # fmt: skip
 
     return run
+
+
+@pytest.fixture
+def finished_spans():
+    """(a TracerProvider of the real SDK, the spans it finished, in the order they ended, as a
+    span processor receives them)."""
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+    class Finished(SpanProcessor):
+        def __init__(self):
+            self.spans = []
+
+        def on_end(self, span):
+            self.spans.append(span)
+
+    finished = Finished()
+    provider = TracerProvider()
+    provider.add_span_processor(finished)
+    yield provider, finished.spans
+    provider.shutdown()

@@ -3,31 +3,16 @@ made current, ended with the exception and status the SDK's own context manager 
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.providers.otel.databases import ChildSpanTracerProvider
 
 
-class Finished(SpanProcessor):
-    def __init__(self):
-        self.spans = []
-
-    def on_end(self, span):
-        self.spans.append(span)
-
-
 @pytest.fixture
-def tracers():
-    finished = Finished()
-    provider = TracerProvider()
-    provider.add_span_processor(finished)
-    yield (
-        provider.get_tracer("request"),
-        ChildSpanTracerProvider(provider).get_tracer("db"),
-        finished,
-    )
-    provider.shutdown()
+def tracers(finished_spans):
+    """The request's tracer, the instrumentations' tracer, and the spans they finished."""
+    provider, spans = finished_spans
+    return provider.get_tracer("request"), ChildSpanTracerProvider(provider).get_tracer("db"), spans
 
 
 def test_a_query_outside_a_recording_span_makes_none(tracers):
@@ -35,7 +20,7 @@ def test_a_query_outside_a_recording_span_makes_none(tracers):
     with queries.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as span:
         assert not span.is_recording()
     assert queries.start_span("SELECT") is trace.INVALID_SPAN
-    assert finished.spans == []
+    assert finished == []
 
 
 def test_a_query_under_the_request_is_its_child_and_never_current(tracers):
@@ -49,7 +34,7 @@ def test_a_query_under_the_request_is_its_child_and_never_current(tracers):
             queries.start_as_current_span("INSERT", kind=SpanKind.CLIENT),
         ):
             raise ValueError("no such table")
-    select, insert, _ = finished.spans
+    select, insert, _ = finished
     assert select.parent.span_id == request.get_span_context().span_id
     assert select.kind is SpanKind.CLIENT
     assert select.end_time is not None

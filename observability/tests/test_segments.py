@@ -5,30 +5,16 @@ segment that never ends. (test_xray.py checks what arrives at a daemon from a se
 import json
 
 import pytest
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import SpanKind
 
 from observability.providers.xray import segments
 from observability.providers.xray.segments import SegmentBuilder
 
 
-class Finished(SpanProcessor):
-    """Keeps the spans in the order they end, as the segment processor receives them."""
-
-    def __init__(self):
-        self.spans = []
-
-    def on_end(self, span):
-        self.spans.append(span)
-
-
 @pytest.fixture
-def traced():
-    finished = Finished()
-    provider = TracerProvider()
-    provider.add_span_processor(finished)
-    yield provider.get_tracer("test"), finished.spans
-    provider.shutdown()
+def traced(finished_spans):
+    provider, spans = finished_spans
+    return provider.get_tracer("test"), spans
 
 
 def test_spans_nest_as_they_ran_under_the_segment(traced):
