@@ -198,12 +198,12 @@ class SegmentBuilder:
     def subsegments(self, span, children, trace_id):
         result = []
         for child in sorted(children.get(span.context.span_id, ()), key=lambda s: s.start_time):
-            document = self.subsegment(child, children)
+            document = self.subsegment(child, children, trace_id)
             document.update(trace_id=trace_id, type="subsegment")
             result.append(document)
         return result
 
-    def subsegment(self, span, children):
+    def subsegment(self, span, children, trace_id=None):
         attributes = scrub_attributes(plain_attributes(span))
         database = database_type(attributes)
         document = {
@@ -219,7 +219,8 @@ class SegmentBuilder:
         if database:
             document["sql"] = sql_block(attributes, database)
         self.annotate(document, span, attributes, segment=False)
-        trace_id = to_xray(f"{span.context.trace_id:032x}")
+        if children:
+            trace_id = trace_id or to_xray(f"{span.context.trace_id:032x}")
         subsegments = self.subsegments(span, children, trace_id) if children else []
         if subsegments:
             document["subsegments"] = subsegments
@@ -320,6 +321,8 @@ def valid_name(name):
 
 def status_flags(status):
     """X-Ray's flags for an HTTP status, as the SDK sets them."""
+    if status is None:  # a span of no HTTP exchange: most subsegments (no exception raised)
+        return {}
     try:
         status = int(status)
     except (TypeError, ValueError):
