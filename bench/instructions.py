@@ -9,8 +9,9 @@ the process included (exports, segments and log batches are flushed before the e
 
 Every endpoint of bench/endpoints.py is counted with all providers off, and the home feed also
 with all four on against local receivers, with each X-Ray source (on: segments from the
-OpenTelemetry spans, the default; on-sdk: the X-Ray SDK's middleware; on-nometrics: "on" with
-the request metrics switched off, so that on less it is what they cost). `--volume` counts the
+OpenTelemetry spans, the default; on-sdk: the X-Ray SDK's middleware), and "on" with database
+spans switched off (on-nodb) and with the request metrics switched off (on-nometrics), so that
+"on" less each is what it costs. `--volume` counts the
 home feed on the seed data against a database of 100,000 activities instead (bench/volume.py).
 Callgrind runs the code about fifty times slower, so a run takes several minutes.
 """
@@ -33,11 +34,16 @@ from bench.endpoints import ENDPOINTS, selected  # noqa: E402
 # Not the fault scenarios: what they cost is a failed export now and then, paced by wall-clock
 # timeouts and back-off, which valgrind's slow clock spreads over fifty times fewer requests
 # (counted once: refusing 21.38 M against on's 20.84 M; a failed export is rare in service).
-SCENARIOS = ("off", "on", "on-sdk", "on-nometrics")
+SCENARIOS = ("off", "on", "on-nodb", "on-nometrics", "on-sdk")
 # "on" takes the default X-Ray source with the otel provider on: segments built from the
-# OpenTelemetry spans. "on-sdk" is the same with the X-Ray SDK's middleware instead.
-SDK_SOURCE = {"OBSERVABILITY_XRAY_SOURCE": "sdk"}
-NO_METRICS = {"OBSERVABILITY_METRICS": "off"}
+# OpenTelemetry spans. "on-nodb" is "on" with database spans switched off, and "on-nometrics" with
+# the request metrics switched off, so that "on" less each is what it costs. "on-sdk" is "on"
+# with the X-Ray SDK's middleware.
+VARIANTS = {
+    "on-nodb": {"OBSERVABILITY_DATABASE_SPANS": "off"},
+    "on-nometrics": {"OBSERVABILITY_METRICS": "off"},
+    "on-sdk": {"OBSERVABILITY_XRAY_SOURCE": "sdk"},
+}
 
 
 def planned_runs(endpoints, requests):
@@ -46,7 +52,7 @@ def planned_runs(endpoints, requests):
     one loaded run per endpoint."""
     runs = []
     if "home" in endpoints:
-        for scenario in SCENARIOS[1:]:
+        for scenario in ("on", *VARIANTS):
             runs += [Run(scenario, BASE, 0, WARM_UP), Run(scenario, "home", requests, WARM_UP)]
     runs.append(Run("off", BASE, 0, WARM_UP))
     return runs + [Run("off", name, requests, WARM_UP) for name in endpoints]
@@ -92,11 +98,7 @@ def endpoint_table(args, workdir):
                 {**os.environ, **scenarios["on"], "DATABASE_URL": database.copy()},
                 "--warm-up", "1", "--requests", "0",
             )  # fmt: skip
-        scenarios = {
-            **scenarios,
-            "on-sdk": {**scenarios["on"], **SDK_SOURCE},
-            "on-nometrics": {**scenarios["on"], **NO_METRICS},
-        }
+        scenarios |= {name: {**scenarios["on"], **changes} for name, changes in VARIANTS.items()}
         environments = {name: {**os.environ, **scenarios[name]} for name in SCENARIOS}
         counts = count_all(runs, environments, database, workdir, print_progress)
     costs = {(run.scenario, run.endpoint): per_request(counts, run) for run in runs if run.endpoint}

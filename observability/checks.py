@@ -3,15 +3,15 @@ observability.W0xx/E0xx and a hint."""
 
 from django.core.checks import Warning, register
 
-from observability.conf import PROVIDER_IDS, conf
+from observability.conf import PROVIDER_IDS, as_bool, conf
 from observability.metrics import metrics_checks
 from observability.providers.registry import enabled_providers
 
 
 @register("observability")
 def observability_checks(app_configs, **kwargs):
-    """Unknown provider names, each enabled provider's own checks, then the request metrics'
-    when a provider that exports them is on."""
+    """Unknown provider names, a database_spans that does not parse, each enabled provider's
+    own checks, then the request metrics' when a provider that exports them is on."""
     messages = [
         Warning(
             f"OBSERVABILITY_PROVIDERS names {name!r}, which is no provider.",
@@ -20,6 +20,15 @@ def observability_checks(app_configs, **kwargs):
         )
         for name in conf.unknown_providers()
     ]
+    if as_bool(conf.database_spans) is None:
+        messages.append(
+            Warning(
+                f"OBSERVABILITY_DATABASE_SPANS {conf.database_spans!r} is neither on nor off; "
+                "database spans stay on.",
+                hint="Set it to on (the default) or off.",
+                id="observability.W002",
+            )
+        )
     for provider in enabled_providers():
         messages += provider.checks()
     if any(provider.takes_metrics for provider in enabled_providers()):

@@ -20,6 +20,8 @@ DEFAULTS = {
     "release": None,
     # Secret values the process holds that no option names (the AWS secret key), for scrubbing.
     "secrets": [],
+    # A span (X-Ray: a `sql` subsegment) per query of a traced request; off with False or "off".
+    "database_spans": True,
     "otel": {
         # "otlp" exports over OTLP/HTTP; "console" prints spans, for a laptop with no account.
         "exporter": "otlp",
@@ -128,6 +130,11 @@ class ObservabilitySettings:
     def enabled(self, identifier):
         """True when `identifier` is one of the providers switched on."""
         return identifier in self.providers
+
+    def database_spans_on(self):
+        """Whether queries become spans: unless database_spans says off (what does not parse
+        keeps the default, on; check W002 names it)."""
+        return as_bool(self.database_spans) is not False
 
     def unknown_providers(self):
         """Names in `providers` that are no provider's identifier."""

@@ -24,6 +24,8 @@ def observability_settings(environ, debug=False):
         # Set from the git sha by the image's build (Dockerfile's RELEASE) or by CI.
         "release": variable("OBSERVABILITY_RELEASE", "").strip() or None,
         "secrets": [environ[name] for name in SECRET_VARIABLES if environ.get(name)],
+        # A span (an X-Ray sql subsegment) per query of a traced request, unless "off".
+        "database_spans": variable("OBSERVABILITY_DATABASE_SPANS", "on"),
         "otel": {
             "exporter": variable("OTEL_TRACES_EXPORTER", "otlp"),
             "endpoint": variable("OTEL_EXPORTER_OTLP_ENDPOINT"),

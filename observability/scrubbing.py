@@ -3,7 +3,8 @@ log records and Rollbar items.
 
 Redacted: values under keys named like secrets (headers, JSON fields, query and form parameters)
 and, anywhere in any text, the process's own secrets (AWS secret key, Rollbar token, Honeycomb
-key, OTLP header values, Django's secret key, the database password).
+key, OTLP header values, Django's secret key, the database password). SQL statements (the keys
+of observability.sql.STATEMENT_KEYS) lose their literal values too.
 """
 
 import html
@@ -13,6 +14,8 @@ from functools import lru_cache
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from django.core.signals import setting_changed
+
+from observability.sql import STATEMENT_KEYS, without_literals
 
 REDACTED = "[REDACTED]"
 # Matched against lower-cased text (see folded()): a case-sensitive search of a lower-cased string
@@ -36,9 +39,9 @@ MIN_SECRET_LENGTH = 6
 # status, SDK versions): each one's verdict is kept, until the secrets change or it is full.
 TEXT_CACHE_SIZE = 2048
 MAX_CACHED_TEXT = 256
+# Statements are cached up to this length (a bulk INSERT's may be longer, and rare).
+MAX_CACHED_STATEMENT = 16384
 UNCHANGED = object()
-# (the secrets they were judged by, {text: its scrubbed form, or UNCHANGED}); replaced whole.
-_verdicts = (None, {})
 # The same for span attributes, by (name, text): a request's attributes repeat request after
 # request (method, host, scheme, route, user agent), so most cost one lookup.
 _pair_verdicts = (None, {})
@@ -112,6 +115,27 @@ def forget_secrets(*, setting, **kwargs):
 setting_changed.connect(forget_secrets)
 
 
+class Verdicts:
+    """Texts judged by `judge(text, secrets)`, each one's clean form kept (UNCHANGED when it was
+    clean) until the secrets change (a setting changed) or it holds `size` texts; replaced whole,
+    so threads never see it half-cleared."""
+
+    def __init__(self, judge, size=TEXT_CACHE_SIZE):
+        self.judge, self.size = judge, size
+        self.held = (None, {})  # (the secrets they were judged by, {text: verdict})
+
+    def clean(self, text, secrets):
+        judged_by, verdicts = self.held
+        verdict = verdicts.get(text) if judged_by is secrets else None
+        if verdict is None:
+            clean = self.judge(text, secrets)
+            verdict = UNCHANGED if clean is text else clean
+            if judged_by is not secrets or len(verdicts) >= self.size:
+                self.held = judged_by, verdicts = secrets, {}
+            verdicts[text] = verdict
+        return text if verdict is UNCHANGED else verdict
+
+
 def scrub_text(text):
     """A string with secret-named pairs' values and the process's secrets redacted (the same
     object when there is nothing to redact)."""
@@ -120,22 +144,15 @@ def scrub_text(text):
     secrets = process_secrets()
     if len(text) > MAX_CACHED_TEXT:
         return _scrub_text(text, secrets)
-    judged_by, verdicts = _verdicts
-    verdict = verdicts.get(text) if judged_by is secrets else None
-    if verdict is None:
-        clean = _scrub_text(text, secrets)
-        verdict = UNCHANGED if clean is text else clean
-        remember(secrets, text, verdict)
-    return text if verdict is UNCHANGED else verdict
+    return _texts.clean(text, secrets)
 
 
-def remember(secrets, text, verdict):
-    """Keeps a verdict; new secrets (a setting changed) or a full cache start a new one."""
-    global _verdicts
-    judged_by, verdicts = _verdicts
-    if judged_by is not secrets or len(verdicts) >= TEXT_CACHE_SIZE:
-        _verdicts = judged_by, verdicts = secrets, {}
-    verdicts[text] = verdict
+def scrub_statement(statement):
+    """An SQL statement without its literal values (observability.sql), scrubbed as any text.
+    Statements are long and few, and come back with every query: each one's clean form is kept."""
+    if not isinstance(statement, str) or len(statement) > MAX_CACHED_STATEMENT:
+        return scrub_text(without_literals(statement))
+    return _statements.clean(statement, process_secrets())
 
 
 def _scrub_text(text, secrets):
@@ -168,6 +185,10 @@ def _scrub_text(text, secrets):
     return text
 
 
+_texts = Verdicts(_scrub_text)
+_statements = Verdicts(lambda statement, secrets: _scrub_text(without_literals(statement), secrets))
+
+
 def scrub(value, depth=0):
     """A JSON-like value, scrubbed: sensitive keys' values redacted, texts scrubbed. What holds
     nothing to redact is returned as it is (the same object, so callers can tell it was clean);
@@ -181,6 +202,8 @@ def scrub(value, depth=0):
         for key, item in value.items():
             if is_sensitive(key) and item not in (None, ""):
                 clean = REDACTED
+            elif key in STATEMENT_KEYS:
+                clean = scrub_statement(item)
             else:
                 clean = scrub(item, depth + 1)
             if clean is not item:
@@ -227,4 +250,6 @@ def _scrubbed_pair(key, value):
     """What scrub() makes of `value` under `key` in a dict."""
     if is_sensitive(key) and value not in (None, ""):
         return REDACTED
+    if key in STATEMENT_KEYS:
+        return scrub_statement(value)
     return scrub(value, 1)

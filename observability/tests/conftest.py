@@ -7,7 +7,12 @@ import sys
 
 import pytest
 
-from activities.tests.live_server import PROJECT_DIR, running_server, server_environment
+from activities.tests.live_server import (
+    PROJECT_DIR,
+    database_url_for_server,
+    running_server,
+    server_environment,
+)
 from observability.tests.receivers import (
     MotoServer,
     OtlpReceiver,
@@ -84,29 +89,69 @@ def xray_source(request):
     return request.param
 
 
-@pytest.fixture
-def serve(tmp_path):
-    """serve(**env): a context manager running the app under gunicorn with that environment;
-    yields its URL. The output is in tmp_path / "server.log"."""
+def serving(tmp_path, database_url):
+    """serve(**env): a context manager running the app under gunicorn with that environment, on
+    the database that `database_url()` (a context manager) yields; yields its URL. The output is
+    in tmp_path / "server.log"."""
 
     @contextlib.contextmanager
     def start(**variables):
-        database = f"sqlite:///{tmp_path / 'telemetry.sqlite3'}"
-        with running_server(database, log_path=tmp_path / "server.log", **variables) as url:
+        log_path = tmp_path / "server.log"
+        with (
+            database_url() as database,
+            running_server(database, log_path=log_path, **variables) as url,
+        ):
             yield url
 
     return start
 
 
 @pytest.fixture
-def manage(tmp_path):
-    """manage(*args, **env): manage.py in a fresh process with that environment."""
+def serve(tmp_path):
+    """serving() on a SQLite database of the test's own."""
+    return serving(
+        tmp_path, lambda: contextlib.nullcontext(f"sqlite:///{tmp_path / 'telemetry.sqlite3'}")
+    )
 
-    def run(*args, **variables):
-        env = server_environment(f"sqlite:///{tmp_path / 'manage.sqlite3'}", **variables)
+
+@pytest.fixture
+def serve_on_test_database_kind(tmp_path):
+    """serving() on a database of the kind the tests run on: SQLite, or a scratch PostgreSQL
+    database where DATABASE_URL points at PostgreSQL."""
+    return serving(tmp_path, lambda: database_url_for_server(tmp_path))
+
+
+@pytest.fixture
+def manage(tmp_path):
+    """manage(*args, **env): manage.py in a fresh process with that environment, on a SQLite
+    database of the test's own unless `database_url=` names another."""
+
+    def run(*args, database_url=None, **variables):
+        database_url = database_url or f"sqlite:///{tmp_path / 'manage.sqlite3'}"
+        env = server_environment(database_url, **variables)
         return subprocess.run(
             [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env,
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
     return run
+
+
+@pytest.fixture
+def finished_spans():
+    """(a TracerProvider of the real SDK, the spans it finished, in the order they ended, as a
+    span processor receives them)."""
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+    class Finished(SpanProcessor):
+        def __init__(self):
+            self.spans = []
+
+        def on_end(self, span):
+            self.spans.append(span)
+
+    finished = Finished()
+    provider = TracerProvider()
+    provider.add_span_processor(finished)
+    yield provider, finished.spans
+    provider.shutdown()

@@ -1,8 +1,10 @@
-"""The app's URLs plus one view that fails, for the tests of error reporting."""
+"""The app's URLs plus views for the telemetry tests: one that fails, for error reporting; one
+that logs badly; one whose SQL holds literal values, for the scrubbing of statements."""
 
 import logging
 
-from django.http import HttpResponse
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 
 from cruddur.urls import handler400, handler403, handler404, handler500  # noqa: F401
@@ -22,8 +24,21 @@ def log_badly(request):
     return HttpResponse("logged")
 
 
+# A value written into a statement's text (test_scrubbing.py looks for it in every span).
+SQL_LITERAL = "LITERALsentinel1414"
+SQL_NUMBER = 73141592653
+
+
+def sql_literals(request):
+    """A query with a string and a number written into it, as hand-written SQL may have."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT '{SQL_LITERAL}' AS probe, {SQL_NUMBER} AS n")
+        return JsonResponse({"rows": cursor.fetchall()})
+
+
 urlpatterns = [
     path("api/test/explode", explode),
     path("api/test/log-badly", log_badly),
+    path("api/test/sql-literals", sql_literals),
     *app_urlpatterns,
 ]

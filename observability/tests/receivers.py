@@ -166,6 +166,7 @@ class OtlpReceiver(HttpReceiver):
                                 "version": resource.get("service.version"),
                                 "trace_id": span.trace_id.hex(),
                                 "span_id": span.span_id.hex(),
+                                "parent_span_id": span.parent_span_id.hex(),
                                 "kind": span.kind,
                                 "attributes": {
                                     a["key"]: next(iter(a["value"].values()), None)

@@ -37,6 +37,13 @@ def test_unknown_provider_name():
 
 
 @pytest.mark.parametrize(
+    ("value", "expected"), [("off", []), (False, []), ("sometimes", ["observability.W002"])]
+)
+def test_database_spans_is_on_or_off(value, expected):
+    assert check_ids({"providers": [], "database_spans": value}) == expected
+
+
+@pytest.mark.parametrize(
     ("settings", "expected"),
     [
         ({"providers": ["otel"], "otel": {"exporter": "zipkin"}}, "observability.W010"),

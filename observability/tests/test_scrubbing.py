@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from observability.scrubbing import REDACTED, is_sensitive, scrub, scrub_attributes, scrub_text
+from observability.tests.failing_urls import SQL_LITERAL, SQL_NUMBER
 from observability.tests.receivers import wait_for
 
 pytestmark = pytest.mark.server
@@ -100,6 +101,49 @@ def test_no_secret_reaches_any_backend(
     assert [
         s for s in ALL_SENTINELS if s in console and s != REQUEST_SECRETS["authorization"]
     ] == []
+
+
+MESSAGE_SENTINEL = "MESSAGEsentinel1313posted"
+LITERALS_STATEMENT = "SELECT ? AS probe, ? AS n"
+
+
+def statements(otlp, daemon):
+    """The statements of the database spans that arrived, and those of the sql subsegments."""
+    spans = [s["attributes"].get("db.statement") for s in otlp.spans() if s["kind"] == 3]
+
+    def queries(documents):
+        for document in documents:
+            if "sql" in document:
+                yield document["sql"].get("sanitized_query")
+            yield from queries(document.get("subsegments", []))
+
+    return spans, list(queries(daemon.segments()))
+
+
+def test_no_value_a_query_holds_reaches_a_span_or_segment(
+    otlp, daemon, provider_env, serve_on_test_database_kind, xray_source
+):
+    """A posted message goes to the database as a parameter, and a literal written into a
+    statement's text is replaced: neither reaches OpenTelemetry or X-Ray."""
+    env = provider_env(
+        "otel", "xray", OBSERVABILITY_XRAY_SOURCE=xray_source,
+        DJANGO_SETTINGS_MODULE="observability.tests.failing_settings",
+    )  # fmt: skip
+    with serve_on_test_database_kind(**env) as url:
+        posted = {"message": MESSAGE_SENTINEL, "ttl": "1-day"}
+        assert requests.post(f"{url}/api/activities", json=posted, timeout=10).status_code == 200
+        assert requests.get(f"{url}/api/test/sql-literals", timeout=10).status_code == 200
+        wait_for(lambda: LITERALS_STATEMENT in statements(otlp, daemon)[0])
+        wait_for(lambda: LITERALS_STATEMENT in statements(otlp, daemon)[1])
+    spans, queries = statements(otlp, daemon)
+    # The statements arrived, the INSERT of the message among them, without their values.
+    assert LITERALS_STATEMENT in spans
+    assert LITERALS_STATEMENT in queries
+    assert any(s.startswith("INSERT INTO") for s in spans), spans
+    assert any(q.startswith("INSERT INTO") for q in queries), queries
+    for backend, data in {"otlp": otlp.raw_bytes(), "xray": daemon.raw_bytes()}.items():
+        for sentinel in (MESSAGE_SENTINEL, SQL_LITERAL, str(SQL_NUMBER)):
+            assert sentinel.encode() not in data, (backend, sentinel)
 
 
 @pytest.mark.parametrize(

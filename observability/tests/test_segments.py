@@ -5,30 +5,16 @@ segment that never ends. (test_xray.py checks what arrives at a daemon from a se
 import json
 
 import pytest
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import SpanKind
 
 from observability.providers.xray import segments
 from observability.providers.xray.segments import SegmentBuilder
 
 
-class Finished(SpanProcessor):
-    """Keeps the spans in the order they end, as the segment processor receives them."""
-
-    def __init__(self):
-        self.spans = []
-
-    def on_end(self, span):
-        self.spans.append(span)
-
-
 @pytest.fixture
-def traced():
-    finished = Finished()
-    provider = TracerProvider()
-    provider.add_span_processor(finished)
-    yield provider.get_tracer("test"), finished.spans
-    provider.shutdown()
+def traced(finished_spans):
+    provider, spans = finished_spans
+    return provider.get_tracer("test"), spans
 
 
 def test_spans_nest_as_they_ran_under_the_segment(traced):
@@ -154,3 +140,56 @@ def test_names_lose_what_x_ray_refuses(traced):
         pass
     [segment] = SegmentBuilder("svc").documents(spans)
     assert segment["name"] == "query select "
+
+
+def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(traced):
+    tracer, spans = traced
+    with tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER):
+        with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+            query.set_attributes(
+                {
+                    "db.system": "postgresql", "db.name": "cruddur", "db.user": "app",
+                    "db.statement": "SELECT * FROM t WHERE handle = 'worf' LIMIT 21",
+                    "net.peer.name": "db", "net.peer.port": 5432,
+                }
+            )  # fmt: skip
+        with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as local:
+            local.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 1"})
+    [segment] = SegmentBuilder("svc").documents(spans)
+    remote, in_process = segment["subsegments"]
+    assert remote["name"] == "db"  # the host, as the SDK's Django patching names it
+    assert remote["namespace"] == "remote"
+    assert remote["sql"] == {
+        "database_type": "postgresql",
+        "url": "postgresql://app@db:5432/cruddur",
+        "user": "app",
+        "sanitized_query": "SELECT * FROM t WHERE handle = ? LIMIT ?",
+    }
+    assert "metadata" not in remote  # what the sql block says is not repeated
+    assert in_process["name"] == "sqlite"
+    assert in_process["sql"]["sanitized_query"] == "SELECT ?"
+    assert in_process["sql"]["database_version"].count(".") == 2
+
+
+def test_a_segment_of_many_queries_sends_its_subsegments_one_by_one(traced):
+    """As the SDK streams them past its threshold: one datagram (64 KB) would not hold them."""
+    tracer, spans = traced
+    with (
+        tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER) as root,
+        tracer.start_as_current_span("view") as view,
+    ):
+        for _ in range(segments.STREAMING_THRESHOLD):
+            with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+                query.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 1"})
+    segment, *subsegments = SegmentBuilder("svc").documents(spans)
+    assert "subsegments" not in segment
+    assert len(subsegments) == segments.STREAMING_THRESHOLD + 1
+    view_id = f"{view.get_span_context().span_id:016x}"
+    assert {(doc["type"], doc["trace_id"]) for doc in subsegments} == {
+        ("subsegment", segment["trace_id"])
+    }
+    assert [doc["parent_id"] for doc in subsegments] == [
+        f"{root.get_span_context().span_id:016x}",
+        *[view_id] * segments.STREAMING_THRESHOLD,
+    ]
+    assert all("subsegments" not in doc for doc in subsegments)

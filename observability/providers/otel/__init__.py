@@ -64,7 +64,8 @@ class OpenTelemetryProvider(Provider):
         if self.options["exporter"] == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-            return ConsoleSpanExporter()
+            # Printed as they would be sent: scrubbed, statements without their literals.
+            return GuardedSpanExporter(ConsoleSpanExporter())
         from observability.providers.otel.encoding import BytesEncodingSpanExporter
 
         exporter = BytesEncodingSpanExporter(

@@ -14,12 +14,14 @@ _state = {"pid": None, "provider": None}
 
 def tracer_provider(sampler):
     """This process's TracerProvider, made (with `sampler`) and installed on first call: the global
-    tracer provider, the propagators, Django's instrumentation, and its shutdown at exit."""
+    tracer provider, the propagators, Django's instrumentation, the database drivers'
+    (unless database spans are off), and its shutdown at exit."""
     if _state["pid"] == os.getpid():
         return _state["provider"]
     from opentelemetry import trace
 
     from observability.background import on_exit
+    from observability.conf import conf
 
     provider = build_tracer_provider(sampler)
     install_propagators()
@@ -27,6 +29,10 @@ def tracer_provider(sampler):
     # Its last spans leave when the process stops, while the other senders send theirs.
     on_exit(provider.shutdown)
     instrument_django(provider)
+    if conf.database_spans_on():
+        from observability.providers.otel.databases import instrument_databases
+
+        instrument_databases(provider)
     _state.update(pid=os.getpid(), provider=provider)
     return provider
 

@@ -212,6 +212,10 @@ class XRayProvider(Provider):
             options["dynamic_naming"] = self.options["dynamic_naming"]
         global_sdk_config.set_sdk_enabled(True)
         xray_recorder.configure(**options)
+        if conf.database_spans_on():
+            from observability.providers.xray.databases import patch_databases
+
+            patch_databases()
 
     def outer_middleware(self):
         if self.source != "otel":

@@ -28,6 +28,7 @@ from observability.background import BackgroundSender
 from observability.problems import problems
 from observability.providers.otel.export import plain_attributes
 from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
+from observability.providers.xray.sql import DATABASE_ATTRIBUTES, database_type, sql_block, sql_name
 from observability.scrubbing import scrub, scrub_attributes, scrub_text
 from observability.trace_ids import is_placeholder_parent, to_xray
 
@@ -42,6 +43,11 @@ HTTP_ATTRIBUTES = frozenset(
         "net.peer.port", "net.peer.name",
     }
 )  # fmt: skip
+BLOCK_ATTRIBUTES = HTTP_ATTRIBUTES | DATABASE_ATTRIBUTES
+# A segment with more subsegments than this sends them as documents of their own, as the SDK
+# streams them (its streaming_threshold): a UDP datagram holds 64 KB, and a request of many
+# queries (a statement each) would not fit in one.
+STREAMING_THRESHOLD = 30
 MAX_QUEUED_SPANS = 10000
 # Spans kept waiting for the span that starts their trace here, at most.
 MAX_WAITING_SPANS = 10000
@@ -110,7 +116,10 @@ class SegmentBuilder:
             mine, others = self.descendants(span, children)
             if others:
                 self.wait(trace_id, others)
-            out.append(self.segment(span, mine))
+            segment = self.segment(span, mine)
+            out.append(segment)
+            if sum(map(len, mine.values())) > STREAMING_THRESHOLD:
+                out.extend(flattened(segment.pop("subsegments")))
             self.remember_sent(trace_id, span)
         elif trace_id in self.sent and trace_id not in self.waiting:
             # Ended after its segment left: sent on its own, under its parent.
@@ -194,16 +203,17 @@ class SegmentBuilder:
     def subsegments(self, span, children, trace_id):
         result = []
         for child in sorted(children.get(span.context.span_id, ()), key=lambda s: s.start_time):
-            document = self.subsegment(child, children)
+            document = self.subsegment(child, children, trace_id)
             document.update(trace_id=trace_id, type="subsegment")
             result.append(document)
         return result
 
-    def subsegment(self, span, children):
+    def subsegment(self, span, children, trace_id=None):
         attributes = scrub_attributes(plain_attributes(span))
+        database = database_type(attributes)
         document = {
             "id": span_hex(span.context.span_id),
-            "name": valid_name(span.name),
+            "name": valid_name(sql_name(attributes, database) if database else span.name),
             "start_time": seconds(span.start_time),
             "parent_id": span_hex(span.parent.span_id),
             "in_progress": False,
@@ -211,8 +221,11 @@ class SegmentBuilder:
         }
         if "http.method" in attributes:
             document["http"] = http_block(attributes)
+        if database:
+            document["sql"] = sql_block(attributes, database)
         self.annotate(document, span, attributes, segment=False)
-        trace_id = to_xray(f"{span.context.trace_id:032x}")
+        if children:
+            trace_id = trace_id or to_xray(f"{span.context.trace_id:032x}")
         subsegments = self.subsegments(span, children, trace_id) if children else []
         if subsegments:
             document["subsegments"] = subsegments
@@ -236,6 +249,14 @@ class SegmentBuilder:
         document.update(flags)
 
 
+def flattened(subsegments):
+    """Subsegment documents one by one, each without the ones under it (they name their parent)."""
+    for document in subsegments:
+        children = document.pop("subsegments", ())
+        yield document
+        yield from flattened(children)
+
+
 def attribute_fields(attributes, defaults):
     """(metadata, annotations) from a span's attributes."""
     metadata = {}
@@ -250,7 +271,7 @@ def attribute_fields(attributes, defaults):
                 metadata[namespace] = value
         elif key in annotated:
             annotations[re.sub(r"\W", "_", key)] = value if is_scalar(value) else str(value)
-        elif defaults and key != ANNOTATIONS and key not in HTTP_ATTRIBUTES:
+        elif defaults and key != ANNOTATIONS and key not in BLOCK_ATTRIBUTES:
             plain = list(value) if isinstance(value, tuple) else value
             metadata.setdefault("default", {})[key] = plain
     return metadata, annotations
@@ -305,6 +326,8 @@ def valid_name(name):
 
 def status_flags(status):
     """X-Ray's flags for an HTTP status, as the SDK sets them."""
+    if status is None:  # a span of no HTTP exchange: most subsegments (no exception raised)
+        return {}
     try:
         status = int(status)
     except (TypeError, ValueError):
