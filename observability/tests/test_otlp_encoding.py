@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from observability.providers.otel.databases import ChildSpanTracerProvider
 from observability.providers.otel.encoding import encode_spans
 
 REMOTE = trace.SpanContext(
@@ -63,16 +64,32 @@ def request_spans(tracer_provider):
             child.set_attribute("app.result_length", 4)
         with pytest.raises(ValueError, match="on purpose"), home.start_as_current_span("fails"):
             raise ValueError("on purpose")
+        queries(tracer_provider)
         span.set_status(trace.Status(trace.StatusCode.ERROR, "failed"))
     with server.start_as_current_span(""):  # no name, no attributes, a root
         pass
+
+
+def queries(tracer_provider):
+    """Database spans (QuerySpan, encoded from their fields): two of one statement, one with a
+    list attribute, one failed."""
+    database = ChildSpanTracerProvider(tracer_provider).get_tracer(
+        "opentelemetry.instrumentation.sqlite3", "0.66b1"
+    )
+    kind = trace.SpanKind.CLIENT
+    for attributes in ({}, {}, {"tags": ["a", "b"]}):
+        with database.start_as_current_span("SELECT", kind=kind) as query:
+            query.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 1", **attributes})
+    with pytest.raises(ValueError, match="locked"), database.start_as_current_span("", kind=kind):
+        raise ValueError("locked")
 
 
 def test_the_bytes_are_the_library_encoders_bytes():
     tracer_provider, exporter = provider()
     request_spans(tracer_provider)
     spans = exporter.get_finished_spans()
-    assert len(spans) == 4
+    assert len(spans) == 8
+    assert sum(type(span).__name__ == "QuerySpan" for span in spans) == 4
     assert encode_spans(spans) == library_encode(spans).SerializePartialToString()
     assert encode_spans(spans) == encode_spans(spans)  # the cached resource and scopes too
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from opentelemetry.trace import SpanKind
 
+from observability.providers.otel.databases import ChildSpanTracerProvider
 from observability.providers.xray import segments
 from observability.providers.xray.segments import SegmentBuilder
 
@@ -142,10 +143,21 @@ def test_names_lose_what_x_ray_refuses(traced):
     assert segment["name"] == "query select "
 
 
-def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(traced):
-    tracer, spans = traced
+@pytest.fixture(params=["sdk span", "query span"])
+def queries(request, finished_spans):
+    """The tracer of requests, the one of queries (the SDK's own, or the database
+    instrumentations': QuerySpan), and the spans they finished."""
+    provider, spans = finished_spans
+    tracer = provider.get_tracer("test")
+    if request.param == "sdk span":
+        return tracer, tracer, spans
+    return tracer, ChildSpanTracerProvider(provider).get_tracer("db"), spans
+
+
+def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(queries):
+    tracer, database, spans = queries
     with tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER):
-        with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+        with database.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
             query.set_attributes(
                 {
                     "db.system": "postgresql", "db.name": "cruddur", "db.user": "app",
@@ -153,7 +165,7 @@ def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(traced):
                     "net.peer.name": "db", "net.peer.port": 5432,
                 }
             )  # fmt: skip
-        with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as local:
+        with database.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as local:
             local.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 1"})
     [segment] = SegmentBuilder("svc").documents(spans)
     remote, in_process = segment["subsegments"]
@@ -169,6 +181,40 @@ def test_a_query_is_an_sql_subsegment_as_the_sdk_sends_it(traced):
     assert in_process["name"] == "sqlite"
     assert in_process["sql"]["sanitized_query"] == "SELECT ?"
     assert in_process["sql"]["database_version"].count(".") == 2
+
+
+def test_a_querys_subsegment_is_the_same_each_time_and_a_failed_one_has_its_cause(queries):
+    """A QuerySpan's subsegment is made from fields kept per statement: the second request's
+    must be what the first one's was, its own ids and times aside."""
+    tracer, database, spans = queries
+    builder = SegmentBuilder("svc")
+    made = []
+    for _ in range(2):
+        with tracer.start_as_current_span("GET /x", kind=SpanKind.SERVER):
+            with database.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+                query.set_attributes({"db.system": "sqlite", "db.statement": "SELECT 'a'"})
+            with (
+                pytest.raises(ValueError, match="locked"),
+                database.start_as_current_span("INSERT", kind=SpanKind.CLIENT),
+            ):
+                raise ValueError("locked")
+        [segment] = builder.documents(spans)
+        spans.clear()
+        made.append(segment["subsegments"])
+    (first, failed), (again, failed_again) = made
+    ids = {"id", "parent_id", "start_time", "end_time", "trace_id"}
+    assert {k: v for k, v in first.items() if k not in ids} == {
+        k: v for k, v in again.items() if k not in ids
+    }
+    assert first["sql"]["sanitized_query"] == "SELECT ?"
+    assert first["id"] != again["id"]
+    assert first["parent_id"] != again["parent_id"]
+    assert first["end_time"] >= first["start_time"]
+    assert "fault" not in first
+    assert "cause" not in first
+    for document in (failed, failed_again):
+        assert document["fault"] is True
+        assert document["cause"]["exceptions"][0]["message"] == "locked"
 
 
 def test_a_segment_of_many_queries_sends_its_subsegments_one_by_one(traced):

@@ -9,17 +9,25 @@ cursor), so this runs at start-up, before any connection is opened, once per pro
 The instrumentations start a span for every query, also where nothing is traced: `migrate`, other
 management commands, a thread of its own. There each would be a trace of its own; here a query
 gets a span only under a span that records (a sampled request's), and costs nothing otherwise.
-Statements leave without their literal values (observability.sql, applied where spans are
-exported); parameters are never captured.
+That span is a QuerySpan: the SDK's span, less its generic machinery, which cost a query more than
+the whole budget of its span (README, Benchmark). The OTLP encoder and the X-Ray segment builder
+write it from its fields, its attributes encoded once per statement. Statements leave without
+their literal values (observability.sql, applied as the statement is set and again where spans
+are exported); parameters are never captured.
 """
 
 import contextlib
+import time
+import traceback
 
 from django.conf import settings
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.attributes import _clean_attribute_value
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from observability.problems import problems
+from observability.sql import STATEMENT_KEYS
 
 # Django's backend engine -> the instrumentor of its driver, imported only when a database uses it.
 INSTRUMENTORS = {
@@ -31,36 +39,125 @@ INSTRUMENTORS = {
     ),
 }  # fmt: skip
 _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
+_UNSET = Status(StatusCode.UNSET)
+_PLAIN = (str, bool, int, float)
 
 
-class QuerySpan:
-    """A query's span for the length of the query, as start_as_current_span's would be (ended on
-    exit, an exception recorded with the status the SDK gives it), but not made the current span:
-    nothing inside a query starts a span under it, and the context's attach and detach were a
-    sixth of what a query's span cost."""
+def _statement(value):
+    """A statement as it is kept: already without its literal values and scrubbed (the export
+    scrubs it again, and then finds nothing to change: no copy of the span is made there)."""
+    from observability.scrubbing import scrub_statement
 
-    __slots__ = ("span",)
+    return scrub_statement(value)
 
-    def __init__(self, span):
-        self.span = span
+
+class QuerySpan(ReadableSpan, trace.Span):
+    """A query's span: what the SDK's span would record and export, made without its generic
+    machinery, which cost a query more than the budget of all of them.
+
+    It is started only under a sampled, recording span (ChildSpanTracer), so it takes its
+    parent's sampling decision, as the ParentBased samplers in use would; it goes through the
+    tracer provider's span processors like any span (on_start, on_end), and is its own finished
+    ReadableSpan. It is never made the current span: nothing inside a query starts a span under
+    it, and the context's attach and detach were a sixth of what a query's span cost. Ended on
+    leaving its `with` block, with the exception and status the SDK's context manager records."""
+
+    def __init__(self, tracer, scope, name, parent, kind, attributes):
+        # ReadableSpan's fields, set directly: its __init__ makes a Resource when given none.
+        self._name = name
+        self._parent = parent
+        self._context = SpanContext(
+            parent.trace_id, tracer.id_generator.generate_span_id(), False,
+            parent.trace_flags, parent.trace_state,
+        )  # fmt: skip
+        self._kind = kind
+        self._attributes = {}
+        self._events = []
+        self._links = ()
+        self._status = _UNSET
+        self._resource = tracer.resource
+        self._instrumentation_scope = scope
+        self._instrumentation_info = None
+        self._end_time = None
+        self._processor = tracer.span_processor
+        if attributes:
+            self.set_attributes(attributes)
+        self._start_time = time.time_ns()
+
+    # The API's Span, as the instrumentations use it.
+    def is_recording(self):
+        return self._end_time is None
+
+    def set_attribute(self, key, value):
+        if self._end_time is not None or not key or key.__class__ is not str:
+            return
+        if key in STATEMENT_KEYS:
+            value = _statement(value)
+        elif value.__class__ not in _PLAIN:
+            value = _clean_attribute_value(value, None)
+        self._attributes[key] = value
+
+    def set_attributes(self, attributes):
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
+
+    def add_event(self, name, attributes=None, timestamp=None):
+        if self._end_time is None:
+            self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+
+    def add_link(self, context, attributes=None):
+        pass  # a query's span has no links
+
+    def update_name(self, name):
+        if self._end_time is None:
+            self._name = name
+
+    def set_status(self, status, description=None):
+        if self._end_time is not None or self._status.status_code is StatusCode.OK:
+            return
+        if not isinstance(status, Status):
+            status = Status(status, description)
+        if status.status_code is not StatusCode.UNSET:
+            self._status = status
+
+    def record_exception(self, exception, attributes=None, timestamp=None, escaped=False):
+        """The event the SDK's record_exception adds."""
+        kind = type(exception)
+        module = kind.__module__
+        values = {
+            "exception.type": f"{module}.{kind.__qualname__}"
+            if module and module != "builtins"
+            else kind.__qualname__,
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
+        self.add_event("exception", {**values, **(attributes or {})}, timestamp)
+
+    def end(self, end_time=None):
+        if self._end_time is not None:
+            return
+        self._end_time = end_time or time.time_ns()
+        self._processor.on_end(self)
 
     def __enter__(self):
-        return self.span
+        return self
 
     def __exit__(self, kind, error, traceback):
         if isinstance(error, Exception):
-            self.span.record_exception(error)
-            self.span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
-        self.span.end()
+            self.record_exception(error)
+            self.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
+        self.end()
         return False
 
 
 class ChildSpanTracer(trace.Tracer):
     """A tracer that starts spans only under a recording span, and else hands out the invalid
-    span (which records nothing and leaves the context as it is)."""
+    span (which records nothing and leaves the context as it is); a query's span is a QuerySpan."""
 
-    def __init__(self, tracer):
+    def __init__(self, tracer, scope):
         self.tracer = tracer
+        self.scope = scope  # the instrumentation's, as the SDK's tracer holds it
 
     def start_span(self, name, context=None, *args, **kwargs):
         if not trace.get_current_span(context).is_recording():
@@ -69,9 +166,15 @@ class ChildSpanTracer(trace.Tracer):
 
     def start_as_current_span(self, name, context=None, kind=SpanKind.INTERNAL, attributes=None):
         """The span of one query (the instrumentations' only use of it): a QuerySpan."""
-        if not trace.get_current_span(context).is_recording():
+        parent = trace.get_current_span(context)
+        if not parent.is_recording():
             return _NOT_RECORDED
-        return QuerySpan(self.tracer.start_span(name, context, kind, attributes))
+        parent = parent.get_span_context()
+        if not parent.trace_flags.sampled:
+            return _NOT_RECORDED
+        span = QuerySpan(self.tracer, self.scope, name, parent, kind, attributes)
+        self.tracer.span_processor.on_start(span, parent_context=context)
+        return span
 
 
 class ChildSpanTracerProvider(trace.TracerProvider):
@@ -81,8 +184,13 @@ class ChildSpanTracerProvider(trace.TracerProvider):
     def __init__(self, provider):
         self.provider = provider
 
-    def get_tracer(self, *args, **kwargs):
-        return ChildSpanTracer(self.provider.get_tracer(*args, **kwargs))
+    def get_tracer(self, name, version=None, schema_url=None, attributes=None):
+        from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+        return ChildSpanTracer(
+            self.provider.get_tracer(name, version, schema_url, attributes),
+            InstrumentationScope(name, version, schema_url, attributes),
+        )
 
 
 def driver_instrumentors():

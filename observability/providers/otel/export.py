@@ -65,7 +65,10 @@ def plain_attributes(item):
     """A finished span's (or event's) attributes as a plain dict, to read and not to change: the
     SDK's own (BoundedAttributes keeps one), read without a mapping proxy's call per key, else a
     copy."""
-    held = getattr(getattr(item, "_attributes", None), "_dict", None)
+    held = getattr(item, "_attributes", None)
+    if held.__class__ is dict:  # a QuerySpan's
+        return held
+    held = getattr(held, "_dict", None)
     return held if isinstance(held, dict) else dict(item.attributes or {})
 
 

@@ -26,10 +26,11 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.background import BackgroundSender
 from observability.problems import problems
+from observability.providers.otel.databases import QuerySpan
 from observability.providers.otel.export import plain_attributes
 from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
 from observability.providers.xray.sql import DATABASE_ATTRIBUTES, database_type, sql_block, sql_name
-from observability.scrubbing import scrub, scrub_attributes, scrub_text
+from observability.scrubbing import process_secrets, scrub, scrub_attributes, scrub_text
 from observability.trace_ids import is_placeholder_parent, to_xray
 
 METADATA_PREFIX = "aws.xray.metadata."
@@ -49,6 +50,8 @@ BLOCK_ATTRIBUTES = HTTP_ATTRIBUTES | DATABASE_ATTRIBUTES
 # queries (a statement each) would not fit in one.
 STREAMING_THRESHOLD = 30
 MAX_QUEUED_SPANS = 10000
+# Distinct queries whose subsegment fields are kept (SegmentBuilder.query_subsegment).
+MAX_CACHED_QUERIES = 1024
 # Spans kept waiting for the span that starts their trace here, at most.
 MAX_WAITING_SPANS = 10000
 # What the SDK takes out of a name (X-Ray refuses them), and X-Ray's longest name.
@@ -92,6 +95,9 @@ class SegmentBuilder:
         self.waiting_count = 0
         # Roots already sent, for spans that end after them: trace id -> root span id
         self.sent = collections.OrderedDict()
+        # A query's subsegment fields but its ids and times, by its name, kind and attributes:
+        # kept until the secrets change, as scrubbing's verdicts are.
+        self.query_fields = (None, {})
 
     def documents(self, spans):
         """The segment documents (and late subsegments) that these finished spans complete; a
@@ -209,6 +215,12 @@ class SegmentBuilder:
         return result
 
     def subsegment(self, span, children, trace_id=None):
+        query = span.__class__ is QuerySpan and not span._events
+        if query and span._context.span_id not in children:
+            return self.query_subsegment(span)
+        return self.span_subsegment(span, children, trace_id)
+
+    def span_subsegment(self, span, children, trace_id=None):
         attributes = scrub_attributes(plain_attributes(span))
         database = database_type(attributes)
         document = {
@@ -231,6 +243,32 @@ class SegmentBuilder:
             document["subsegments"] = subsegments
         document["end_time"] = seconds(span.end_time)
         return document
+
+    def query_subsegment(self, span):
+        """A query's subsegment (a QuerySpan without exception events or spans under it): what
+        subsegment() makes of it, its name, sql block and flags made once per statement."""
+        secrets = process_secrets()
+        held_by, cache = self.query_fields
+        if held_by is not secrets or len(cache) >= MAX_CACHED_QUERIES:
+            self.query_fields = held_by, cache = secrets, {}
+        try:
+            key = (span._name, span._kind, span._status, tuple(span._attributes.items()))
+            fields = cache.get(key)
+        except TypeError:  # a value that cannot be hashed (a list): not cached
+            key, fields = None, None
+        if fields is None:
+            fields = self.span_subsegment(span, {})
+            for name in ("id", "start_time", "parent_id", "end_time"):
+                del fields[name]
+            if key is not None:
+                cache[key] = fields
+        return {
+            "id": span_hex(span._context.span_id),
+            "start_time": seconds(span._start_time),
+            "parent_id": span_hex(span._parent.span_id),
+            **fields,
+            "end_time": seconds(span._end_time),
+        }
 
     def annotate(self, document, span, attributes, segment):
         """Metadata, annotations, the error flags and the cause."""
