@@ -12,8 +12,8 @@ gets a span only under a span that records (a sampled request's), and costs noth
 That span is a QuerySpan: the SDK's span, less its generic machinery, which cost a query more than
 the whole budget of its span (README, Benchmark). The OTLP encoder and the X-Ray segment builder
 write it from its fields, its attributes encoded once per statement. Statements leave without
-their literal values (observability.sql, applied as the statement is set and again where spans
-are exported); parameters are never captured.
+their literal values (observability.sql, applied by the scrubbing as the query's span ends);
+parameters are never captured.
 """
 
 import contextlib
@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from observability.problems import problems
-from observability.sql import STATEMENT_KEYS
+from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
 # Django's backend engine -> the instrumentor of its driver, imported only when a database uses it.
 INSTRUMENTORS = {
@@ -41,14 +41,6 @@ INSTRUMENTORS = {
 _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
 _UNSET = Status(StatusCode.UNSET)
 _PLAIN = (str, bool, int, float)
-
-
-def _statement(value):
-    """A statement as it is kept: already without its literal values and scrubbed (the export
-    scrubs it again, and then finds nothing to change: no copy of the span is made there)."""
-    from observability.scrubbing import scrub_statement
-
-    return scrub_statement(value)
 
 
 class QuerySpan(ReadableSpan, trace.Span):
@@ -79,6 +71,7 @@ class QuerySpan(ReadableSpan, trace.Span):
         self._instrumentation_scope = scope
         self._instrumentation_info = None
         self._end_time = None
+        self._scrubbed_by = None  # the secrets its name and attributes were scrubbed of
         self._processor = tracer.span_processor
         if attributes:
             self.set_attributes(attributes)
@@ -91,9 +84,7 @@ class QuerySpan(ReadableSpan, trace.Span):
     def set_attribute(self, key, value):
         if self._end_time is not None or not key or key.__class__ is not str:
             return
-        if key in STATEMENT_KEYS:
-            value = _statement(value)
-        elif value.__class__ not in _PLAIN:
+        if value.__class__ not in _PLAIN:
             value = _clean_attribute_value(value, None)
         self._attributes[key] = value
 
@@ -138,7 +129,18 @@ class QuerySpan(ReadableSpan, trace.Span):
         if self._end_time is not None:
             return
         self._end_time = end_time or time.time_ns()
+        # Scrubbed once, here: the exports find it clean (scrubbed_by) and take it as it is.
+        self._scrubbed_by = process_secrets()
+        self._attributes = scrub_attributes(self._attributes)
+        self._name = scrub_text(self._name)
         self._processor.on_end(self)
+
+    def is_clean(self):
+        """Whether it left end() as the scrubbing would leave it: scrubbed of the secrets in
+        force, with no exception text or status description to scrub."""
+        return (
+            self._scrubbed_by is process_secrets() and not self._events and self._status is _UNSET
+        )
 
     def __enter__(self):
         return self
