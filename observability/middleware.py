@@ -32,6 +32,8 @@ class FailOpen:
         self.name = getattr(factory, "__qualname__", repr(factory))
         self.inner = ResponseKeeper(get_response)
         self.layer = factory(self.inner)
+        # A middleware with hooks only (no __call__) takes no place in the chain of calls.
+        self.in_chain = callable(self.layer)
 
     def __call__(self, request):
         try:
@@ -86,7 +88,8 @@ class ObservabilityMiddleware:
                 )
                 continue
             self.layers.insert(0, layer)
-            handler = layer
+            if layer.in_chain:
+                handler = layer
         if not self.layers:
             raise MiddlewareNotUsed
         self.handler = handler

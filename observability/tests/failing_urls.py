@@ -1,4 +1,4 @@
-"""The app's URLs plus views for the telemetry tests: one that fails, for error reporting; one
+"""The app's URLs plus views for the telemetry tests: two that fail, for error reporting; one
 that logs badly; one whose SQL holds literal values, for the scrubbing of statements."""
 
 import logging
@@ -15,6 +15,15 @@ def explode(request):
     # The message quotes the request, query string and all, as real errors do: a secret sent in
     # it must be scrubbed wherever the exception's text goes (test_scrubbing.py).
     raise RuntimeError(f"the test view failed on purpose at {request.get_full_path()}")
+
+
+def report_then_explode(request):
+    """A view that reports a message to Rollbar with its request, then fails: two items of one
+    request."""
+    import rollbar
+
+    rollbar.report_message("about to fail", "info", request=request)
+    raise RuntimeError("the test view failed on purpose after reporting")
 
 
 def log_badly(request):
@@ -38,6 +47,7 @@ def sql_literals(request):
 
 urlpatterns = [
     path("api/test/explode", explode),
+    path("api/test/report-then-explode", report_then_explode, name="report-then-explode"),
     path("api/test/log-badly", log_badly),
     path("api/test/sql-literals", sql_literals),
     *app_urlpatterns,

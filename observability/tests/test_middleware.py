@@ -8,7 +8,8 @@ import requests
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from observability.middleware import FailOpen
+from observability.correlation import TraceCorrelationMiddleware
+from observability.middleware import FailOpen, ObservabilityMiddleware
 from observability.tests.receivers import wait_for
 
 
@@ -61,6 +62,40 @@ def test_a_failing_hook_is_swallowed():
 
     layer = FailOpen(Hooked, View())
     assert layer.hook("process_exception", RequestFactory().get("/"), ValueError()) is None
+
+
+def test_a_middleware_with_hooks_only_takes_no_place_in_the_chain(monkeypatch):
+    class HooksOnly:
+        """Like Rollbar's: process_exception, and no __call__."""
+
+        def __init__(self, get_response):
+            self.exceptions = []
+
+        def process_exception(self, request, exception):
+            self.exceptions.append(exception)
+
+    class Provider:
+        def outer_middleware(self):
+            return []
+
+        def middleware(self):
+            return [HooksOnly]
+
+        def request_metrics(self):
+            return None
+
+    monkeypatch.setattr("observability.middleware.active_providers", lambda: [Provider()])
+    view = View()
+    middleware = ObservabilityMiddleware(view)
+    correlation, hooks_only = (layer.layer for layer in middleware.layers)
+    assert (type(correlation), type(hooks_only)) == (TraceCorrelationMiddleware, HooksOnly)
+    # The correlation layer calls the view itself, and the exception still reaches the hook.
+    assert correlation.get_response.get_response is view
+    request = RequestFactory().get("/api/activities/home")
+    assert middleware(request).content == b"from the view"
+    error = RuntimeError("from the view")
+    assert middleware.process_exception(request, error) is None
+    assert hooks_only.exceptions == [error]
 
 
 @pytest.mark.server

@@ -1,5 +1,8 @@
 """Rollbar through its SDK and Django middleware to a local receiver in its API's place:
-/rollbar/test, unhandled exceptions with their request, and 4xx never reported."""
+/rollbar/test, unhandled exceptions with their request, the request's Rollbar session, and 4xx
+never reported."""
+
+import re
 
 import pytest
 import requests
@@ -40,6 +43,34 @@ def test_unhandled_exception_is_reported_with_its_request(rollbar_api, provider_
     assert message.startswith("the test view failed on purpose at /api/test/explode")
     assert data["request"]["url"].endswith("/api/test/explode?x=1")
     assert data["request"]["method"] == "GET"
+
+
+def test_the_items_of_a_request_share_its_rollbar_session(rollbar_api, provider_env, serve):
+    # What Rollbar's middleware gave every item: the session id the request's `baggage` header
+    # carries, one execution scope id per request, the view's name and the framework.
+    baggage = "rollbar.session.id=browser-session-1, other=1"
+    with serve(**provider_env("rollbar", **FAILING_APP)) as url:
+        path = f"{url}/api/test/report-then-explode"
+        assert requests.get(path, headers={"baggage": baggage}, timeout=10).status_code == 500
+        requests.get(f"{url}/rollbar/test", timeout=10)
+        items = wait_for(lambda: len(rollbar_api.items()) == 3 and rollbar_api.items())
+    by_level = {item["data"]["level"]: item["data"] for item in items}
+    message, exception, hello = by_level["info"], by_level["error"], by_level["warning"]
+    assert message["body"]["message"]["body"] == "about to fail"
+    assert exception["body"]["trace"]["exception"]["class"] == "RuntimeError"
+    scope = message["attributes"][1]["value"]
+    assert re.fullmatch("[0-9a-f]{32}", scope)
+    for data in (message, exception):
+        assert data["attributes"] == [
+            {"key": "session_id", "value": "browser-session-1"},
+            {"key": "execution_scope_id", "value": scope},
+        ]
+        assert (data["context"], data["framework"]) == ("report-then-explode", "django")
+    [other_scope] = hello["attributes"]
+    assert other_scope["key"] == "execution_scope_id"
+    assert re.fullmatch("[0-9a-f]{32}", other_scope["value"])
+    assert other_scope["value"] != scope
+    assert (hello["context"], hello["framework"]) == ("rollbar-test", "django")
 
 
 def test_client_errors_are_not_reported(rollbar_api, provider_env, serve):

@@ -1,5 +1,6 @@
-"""Rollbar: its own Django middleware reports unhandled exceptions with their request; settings
-come from OBSERVABILITY into the ROLLBAR setting that middleware reads."""
+"""Rollbar: its own Django middleware reports unhandled exceptions with their request, from the
+exception path only (middleware.py); settings come from OBSERVABILITY into the ROLLBAR setting
+that middleware reads."""
 
 from urllib.parse import urlsplit
 
@@ -66,9 +67,9 @@ class RollbarProvider(Provider):
         events.add_payload_handler(self.sender.take, pos=1)
 
     def middleware(self):
-        from rollbar.contrib.django.middleware import RollbarNotifierMiddleware
+        from observability.providers.rollbar.middleware import RollbarExceptionMiddleware
 
-        return [RollbarNotifierMiddleware]
+        return [RollbarExceptionMiddleware]
 
     def checks(self):
         messages = []
