@@ -39,7 +39,7 @@ INSTRUMENTORS = {
     ),
 }  # fmt: skip
 _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
-_UNSET = Status(StatusCode.UNSET)
+UNSET = Status(StatusCode.UNSET)  # a query's status until one is set, as the SDK's default
 _PLAIN = (str, bool, int, float)
 
 
@@ -66,7 +66,7 @@ class QuerySpan(ReadableSpan, trace.Span):
         self._attributes = {}
         self._events = []
         self._links = ()
-        self._status = _UNSET
+        self._status = UNSET
         self._resource = tracer.resource
         self._instrumentation_scope = scope
         self._instrumentation_info = None
@@ -89,8 +89,14 @@ class QuerySpan(ReadableSpan, trace.Span):
         self._attributes[key] = value
 
     def set_attributes(self, attributes):
+        if self._end_time is not None:
+            return
+        held = self._attributes
         for key, value in attributes.items():
-            self.set_attribute(key, value)
+            if value.__class__ in _PLAIN and key.__class__ is str and key:
+                held[key] = value
+            else:
+                self.set_attribute(key, value)
 
     def add_event(self, name, attributes=None, timestamp=None):
         if self._end_time is None:
@@ -138,9 +144,7 @@ class QuerySpan(ReadableSpan, trace.Span):
     def is_clean(self):
         """Whether it left end() as the scrubbing would leave it: scrubbed of the secrets in
         force, with no exception text or status description to scrub."""
-        return (
-            self._scrubbed_by is process_secrets() and not self._events and self._status is _UNSET
-        )
+        return self._scrubbed_by is process_secrets() and not self._events and self._status is UNSET
 
     def __enter__(self):
         return self

@@ -27,8 +27,9 @@ from opentelemetry.exporter.otlp.proto.http._common import (
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
+from opentelemetry.trace import SpanKind
 
-from observability.providers.otel.databases import QuerySpan
+from observability.providers.otel.databases import UNSET, QuerySpan
 
 # The loggers the library's encoder and exporter log under.
 logger = logging.getLogger("opentelemetry.exporter.otlp.proto.common._internal")
@@ -45,6 +46,9 @@ _ENCODED = {}  # resource or scope -> its message's bytes; the same few objects 
 # same few statements come back with every request.
 _QUERY_ATTRIBUTES = {}
 _CACHED_QUERIES = 1024
+# A query span's kind (client) and status (unset), as span() writes them.
+_CLIENT = b"\x30\x03"
+_UNSET = b"\x7a\x00"
 
 
 def varint(number):
@@ -212,12 +216,12 @@ def query_span(query):
         trace_state(context.trace_state),
         b"\x22\x08", query._parent.span_id.to_bytes(8, "big"),
         field(b"\x2a", query._name.encode()) if query._name else b"",
-        uint32(b"\x30", _SPAN_KIND_MAP[query._kind]),
+        _CLIENT if query._kind is SpanKind.CLIENT else uint32(b"\x30", _SPAN_KIND_MAP[query._kind]),
         fixed64(b"\x39", query._start_time),
         fixed64(b"\x41", query._end_time),
         query_attributes(query._attributes),
         *[event(value) for value in query._events],
-        status(query._status),
+        _UNSET if query._status is UNSET else status(query._status),
         b"\x85\x01\x00\x01\x00\x00",  # flags: the parent is known, and local
     ]  # fmt: skip
     return field(b"\x12", b"".join(parts))

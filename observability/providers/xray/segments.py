@@ -26,7 +26,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.background import BackgroundSender
 from observability.problems import problems
-from observability.providers.otel.databases import QuerySpan
+from observability.providers.otel.databases import UNSET, QuerySpan
 from observability.providers.otel.export import plain_attributes
 from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
 from observability.providers.xray.sql import DATABASE_ATTRIBUTES, database_type, sql_block, sql_name
@@ -251,11 +251,13 @@ class SegmentBuilder:
         held_by, cache = self.query_fields
         if held_by is not secrets or len(cache) >= MAX_CACHED_QUERIES:
             self.query_fields = held_by, cache = secrets, {}
-        try:
-            key = (span._name, span._kind, span._status, tuple(span._attributes.items()))
-            fields = cache.get(key)
-        except TypeError:  # a value that cannot be hashed (a list): not cached
-            key, fields = None, None
+        key = fields = None
+        if span._kind is SpanKind.CLIENT and span._status is UNSET:  # as the instrumentations'
+            try:
+                key = (span._name, tuple(span._attributes.items()))
+                fields = cache.get(key)
+            except TypeError:  # a value that cannot be hashed (a list): not cached
+                key = None
         if fields is None:
             fields = self.span_subsegment(span, {})
             for name in ("id", "start_time", "parent_id", "end_time"):
