@@ -8,8 +8,11 @@ that is never passed on) and an undecided trace is sampled by the local sampler.
 
 import random
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import get_current
 from opentelemetry.propagators.aws import AwsXRayPropagator
+from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator, default_getter, default_setter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
@@ -19,6 +22,7 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     TraceIdRatioBased,
 )
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from observability.problems import problems
 from observability.trace_ids import NO_PARENT, UNDECIDED, parse_xray_header
@@ -79,6 +83,33 @@ class FailOpenPropagator(TextMapPropagator):
             ("otel", "propagator", name, action),
             "observability: %s.%s failed; the request goes on", name, action, exc_info=True,
         )  # fmt: skip
+
+
+class RequestPropagator(CompositePropagator):
+    """Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins), and
+    W3C baggage; each propagator fail-open."""
+
+    def __init__(self):
+        propagators = [
+            XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()
+        ]  # fmt: skip
+        super().__init__([FailOpenPropagator(propagator) for propagator in propagators])
+        # The WSGI environ keys of the headers they read, as OpenTelemetry's WSGI getter names them.
+        self.environ_keys = tuple(
+            "HTTP_" + field.upper().replace("-", "_") for field in sorted(self.fields)
+        )
+
+
+def extract_request_context(environ, getter):
+    """What the global propagator extracts from a request's environ. When it is ours and the
+    request carries none of the headers it reads (most requests), extraction would find nothing
+    and leave the current context as it is: that context is answered without running it."""
+    textmap = propagate.get_global_textmap()
+    if isinstance(textmap, RequestPropagator) and not any(
+        key in environ for key in textmap.environ_keys
+    ):
+        return get_current()
+    return textmap.extract(environ, getter=getter)
 
 
 class UndecidedParentSampler(Sampler):
