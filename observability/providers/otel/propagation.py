@@ -137,6 +137,29 @@ class UndecidedParentSampler(Sampler):
         return f"UndecidedParentSampler{{{self.root.get_description()}}}"
 
 
+class RequestSampler(ParentBased):
+    """ParentBased, deciding what its ALWAYS_ON samplers decide (every new trace, when no ratio is
+    set, and every child of a sampled parent) in one step: ParentBased and then its sampler each
+    look the parent up again. Every other decision is ParentBased's own."""
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None,
+                      links=None, trace_state=None):  # fmt: skip
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if parent is None or not parent.is_valid:
+            sampler, state = self._root, None
+        elif parent.is_remote:
+            sampled = parent.trace_flags.sampled
+            sampler = self._remote_parent_sampled if sampled else self._remote_parent_not_sampled
+            state = parent.trace_state
+        else:
+            sampled = parent.trace_flags.sampled
+            sampler = self._local_parent_sampled if sampled else self._local_parent_not_sampled
+            state = parent.trace_state
+        if sampler is ALWAYS_ON:  # what it answers, with the parent's trace state
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
+        return super().should_sample(parent_context, trace_id, name, kind, attributes, links)
+
+
 def sampler_ratio(value):
     """The fraction of new traces to sample, from OTEL_TRACES_SAMPLER_ARG's text: None when unset,
     a number from 0 to 1, or ValueError."""
@@ -153,4 +176,4 @@ def request_sampler(ratio=None, root=None):
     fraction `ratio` of them, or decides by the sampler `root`."""
     if root is None:
         root = TraceIdRatioBased(ratio) if ratio is not None else ALWAYS_ON
-    return ParentBased(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))
+    return RequestSampler(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))
