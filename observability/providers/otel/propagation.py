@@ -8,8 +8,11 @@ that is never passed on) and an undecided trace is sampled by the local sampler.
 
 import random
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import get_current
 from opentelemetry.propagators.aws import AwsXRayPropagator
+from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator, default_getter, default_setter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
@@ -19,6 +22,7 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     TraceIdRatioBased,
 )
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from observability.problems import problems
 from observability.trace_ids import NO_PARENT, UNDECIDED, parse_xray_header
@@ -81,6 +85,33 @@ class FailOpenPropagator(TextMapPropagator):
         )  # fmt: skip
 
 
+class RequestPropagator(CompositePropagator):
+    """Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins), and
+    W3C baggage; each propagator fail-open."""
+
+    def __init__(self):
+        propagators = [
+            XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()
+        ]  # fmt: skip
+        super().__init__([FailOpenPropagator(propagator) for propagator in propagators])
+        # The WSGI environ keys of the headers they read, as OpenTelemetry's WSGI getter names them.
+        self.environ_keys = tuple(
+            "HTTP_" + field.upper().replace("-", "_") for field in sorted(self.fields)
+        )
+
+
+def extract_request_context(environ, getter):
+    """What the global propagator extracts from a request's environ. When it is ours and the
+    request carries none of the headers it reads (most requests), extraction would find nothing
+    and leave the current context as it is: that context is answered without running it."""
+    textmap = propagate.get_global_textmap()
+    if isinstance(textmap, RequestPropagator) and not any(
+        key in environ for key in textmap.environ_keys
+    ):
+        return get_current()
+    return textmap.extract(environ, getter=getter)
+
+
 class UndecidedParentSampler(Sampler):
     """For a remote parent marked "not sampled": decide locally when X-Ray left it undecided."""
 
@@ -106,6 +137,29 @@ class UndecidedParentSampler(Sampler):
         return f"UndecidedParentSampler{{{self.root.get_description()}}}"
 
 
+class RequestSampler(ParentBased):
+    """ParentBased, deciding what its ALWAYS_ON samplers decide (every new trace, when no ratio is
+    set, and every child of a sampled parent) in one step: ParentBased and then its sampler each
+    look the parent up again. Every other decision is ParentBased's own."""
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None,
+                      links=None, trace_state=None):  # fmt: skip
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if parent is None or not parent.is_valid:
+            sampler, state = self._root, None
+        elif parent.is_remote:
+            sampled = parent.trace_flags.sampled
+            sampler = self._remote_parent_sampled if sampled else self._remote_parent_not_sampled
+            state = parent.trace_state
+        else:
+            sampled = parent.trace_flags.sampled
+            sampler = self._local_parent_sampled if sampled else self._local_parent_not_sampled
+            state = parent.trace_state
+        if sampler is ALWAYS_ON:  # what it answers, with the parent's trace state
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
+        return super().should_sample(parent_context, trace_id, name, kind, attributes, links)
+
+
 def sampler_ratio(value):
     """The fraction of new traces to sample, from OTEL_TRACES_SAMPLER_ARG's text: None when unset,
     a number from 0 to 1, or ValueError."""
@@ -122,4 +176,4 @@ def request_sampler(ratio=None, root=None):
     fraction `ratio` of them, or decides by the sampler `root`."""
     if root is None:
         root = TraceIdRatioBased(ratio) if ratio is not None else ALWAYS_ON
-    return ParentBased(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))
+    return RequestSampler(root=root, remote_parent_not_sampled=UndecidedParentSampler(root))

@@ -62,18 +62,10 @@ def build_tracer_provider(sampler, processor=None):
 def install_propagators():
     """Incoming context from either header: X-Amzn-Trace-Id, or W3C traceparent (which wins)."""
     from opentelemetry import propagate
-    from opentelemetry.baggage.propagation import W3CBaggagePropagator
-    from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-    from observability.providers.otel.propagation import FailOpenPropagator, XRayHeaderPropagator
+    from observability.providers.otel.propagation import RequestPropagator
 
-    propagators = [
-        XRayHeaderPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()
-    ]  # fmt: skip
-    propagate.set_global_textmap(
-        CompositePropagator([FailOpenPropagator(propagator) for propagator in propagators])
-    )
+    propagate.set_global_textmap(RequestPropagator())
 
 
 def instrument_django(provider):
