@@ -42,6 +42,7 @@ MAX_CACHED_TEXT = 256
 # Statements are cached up to this length (a bulk INSERT's may be longer, and rare).
 MAX_CACHED_STATEMENT = 16384
 UNCHANGED = object()
+_NUMBERS = (int, float, bool)
 # The same for span attributes, by (name, text): a request's attributes repeat request after
 # request (method, host, scheme, route, user agent), so most cost one lookup.
 _pair_verdicts = (None, {})
@@ -237,6 +238,10 @@ def scrub_attributes(attributes):
             if verdict is UNCHANGED:
                 continue
             clean = verdict
+        elif value.__class__ in _NUMBERS:  # only its name can make it a secret's
+            if not is_sensitive(key):
+                continue
+            clean = REDACTED
         else:
             clean = _scrubbed_pair(key, value)
             if clean is value:

@@ -30,6 +30,7 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATU
 from opentelemetry.trace import SpanKind
 
 from observability.providers.otel.databases import UNSET, QuerySpan
+from observability.providers.otel.export import plain_attributes
 
 # The loggers the library's encoder and exporter log under.
 logger = logging.getLogger("opentelemetry.exporter.otlp.proto.common._internal")
@@ -45,6 +46,11 @@ _ENCODED = {}  # resource or scope -> its message's bytes; the same few objects 
 # A query's span attributes (system, database, statement) as items -> their encoded bytes: the
 # same few statements come back with every request.
 _QUERY_ATTRIBUTES = {}
+# (tag, key, value) -> that attribute's field, for str values up to MAX_CACHED_PAIR characters
+# and ints; emptied when it holds _CACHED_PAIRS (the export thread alone writes it).
+_PAIRS = {}
+_CACHED_PAIRS = 4096
+MAX_CACHED_PAIR = 256
 _CACHED_QUERIES = 1024
 # A query span's kind (client) and status (unset), as span() writes them.
 _CLIENT = b"\x30\x03"
@@ -112,23 +118,42 @@ def key_value(key, value):
 
 def attributes(tag, values):
     """A repeated KeyValue field; an attribute that cannot be encoded is logged and left out, as
-    the library does. String values, most of them, are written here without a call per part."""
+    the library does. A short string or an int attribute is encoded once: most come back with
+    every request (method, host, scheme, route, status), and then cost one look-up."""
     if not values:
         return b""
     parts = []
     for key, value in values.items():
-        try:
-            prefix = _KEY_PREFIXES.get(key)
-            if prefix is not None and type(value) is str and len(value) < SMALL // 8:
-                data = value.encode()  # at most 4 bytes a character: under SMALL // 2
-                body = b"\x0a" + _VARINTS[len(data)] + data
-                body = prefix + _VARINTS[len(body)] + body
-            else:
-                body = key_value(key, value)
-            parts.append(tag + varint(len(body)) + body)
-        except Exception as error:
-            logger.exception("Failed to encode key %s: %s", key, error)
+        kind = value.__class__
+        if (kind is str and len(value) <= MAX_CACHED_PAIR) or kind is int:
+            pair = (tag, key, value)  # a str and an int never compare equal
+            encoded = _PAIRS.get(pair)
+            if encoded is None:
+                encoded = attribute(tag, key, value)
+                if len(_PAIRS) >= _CACHED_PAIRS:
+                    _PAIRS.clear()
+                if encoded:
+                    _PAIRS[pair] = encoded
+            parts.append(encoded)
+        else:
+            parts.append(attribute(tag, key, value))
     return b"".join(parts)
+
+
+def attribute(tag, key, value):
+    """One KeyValue field, with its tag; b"" (and logged) when it cannot be encoded."""
+    try:
+        prefix = _KEY_PREFIXES.get(key)
+        if prefix is not None and type(value) is str and len(value) < SMALL // 8:
+            data = value.encode()  # at most 4 bytes a character: under SMALL // 2
+            body = b"\x0a" + _VARINTS[len(data)] + data
+            body = prefix + _VARINTS[len(body)] + body
+        else:
+            body = key_value(key, value)
+        return tag + varint(len(body)) + body
+    except Exception as error:
+        logger.exception("Failed to encode key %s: %s", key, error)
+        return b""
 
 
 def once(sdk_object, encode):
@@ -242,7 +267,7 @@ def span(sdk_span):
         uint32(b"\x30", _SPAN_KIND_MAP[sdk_span.kind]),
         fixed64(b"\x39", sdk_span.start_time),
         fixed64(b"\x41", sdk_span.end_time),
-        attributes(b"\x4a", sdk_span.attributes),
+        attributes(b"\x4a", plain_attributes(sdk_span)),
         uint32(b"\x50", sdk_span.dropped_attributes),
         *[event(value) for value in sdk_span.events],
         uint32(b"\x60", sdk_span.dropped_events),
