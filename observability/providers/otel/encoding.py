@@ -29,7 +29,8 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.trace import SpanKind
 
-from observability.providers.otel.databases import UNSET, QuerySpan
+from observability.providers.otel.child_spans import UNSET, ChildSpan
+from observability.providers.otel.databases import QuerySpan
 from observability.providers.otel.export import plain_attributes
 
 # The loggers the library's encoder and exporter log under.
@@ -231,9 +232,9 @@ def query_attributes(values):
     return encoded
 
 
-def query_span(query):
-    """A QuerySpan's bytes, as span() writes them, read from its fields: a local child with no
-    links, its attributes encoded once per statement."""
+def child_span(query, encoded_attributes):
+    """A ChildSpan's (or QuerySpan's) bytes, as span() writes them, read from its fields: a
+    local child with no links."""
     context = query._context
     parts = [
         b"\x0a\x10", context.trace_id.to_bytes(16, "big"),
@@ -244,7 +245,8 @@ def query_span(query):
         _CLIENT if query._kind is SpanKind.CLIENT else uint32(b"\x30", _SPAN_KIND_MAP[query._kind]),
         fixed64(b"\x39", query._start_time),
         fixed64(b"\x41", query._end_time),
-        query_attributes(query._attributes),
+        encoded_attributes,
+        uint32(b"\x50", query._dropped),
         *[event(value) for value in query._events],
         _UNSET if query._status is UNSET else status(query._status),
         b"\x85\x01\x00\x01\x00\x00",  # flags: the parent is known, and local
@@ -254,8 +256,10 @@ def query_span(query):
 
 def span(sdk_span):
     """A Span's bytes, with its tag in ScopeSpans."""
-    if sdk_span.__class__ is QuerySpan:
-        return query_span(sdk_span)
+    if sdk_span.__class__ is QuerySpan:  # its attributes encoded once per statement
+        return child_span(sdk_span, query_attributes(sdk_span._attributes))
+    if sdk_span.__class__ is ChildSpan:
+        return child_span(sdk_span, attributes(b"\x4a", sdk_span._attributes))
     context = sdk_span.get_span_context()
     parent = sdk_span.parent
     parts = [

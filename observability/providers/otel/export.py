@@ -43,12 +43,15 @@ class GuardedSpanExporter:
         if time.monotonic() < self.retry_at:
             self.dropped += len(spans)
             return SpanExportResult.FAILURE
-        from observability.providers.otel.databases import QuerySpan  # the SDK, once otel is on
+        # The SDK, here only once otel is on.
+        from observability.providers.otel.child_spans import ChildSpan
+        from observability.providers.otel.databases import QuerySpan
 
-        # A query's span was scrubbed as it ended (QuerySpan.is_clean).
+        # A child span was scrubbed as it ended (ChildSpan.is_clean).
+        lean = (ChildSpan, QuerySpan)
         result = self.inner.export(
             [
-                span if span.__class__ is QuerySpan and span.is_clean() else scrubbed(span)
+                span if span.__class__ in lean and span.is_clean() else scrubbed(span)
                 for span in spans
             ]
         )

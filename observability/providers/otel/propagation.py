@@ -159,6 +159,12 @@ class RequestSampler(ParentBased):
             return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, state)
         return super().should_sample(parent_context, trace_id, name, kind, attributes, links)
 
+    @property
+    def samples_children_of_sampled_parents(self):
+        """Whether a child of a sampled span of this process is sampled, with its parent's trace
+        state and no attributes of the sampler's (child_spans.LeanTracer asks)."""
+        return self._local_parent_sampled is ALWAYS_ON
+
 
 def sampler_ratio(value):
     """The fraction of new traces to sample, from OTEL_TRACES_SAMPLER_ARG's text: None when unset,

@@ -43,6 +43,7 @@ def build_tracer_provider(sampler, processor=None):
     from opentelemetry.sdk.trace import TracerProvider
 
     from observability.conf import conf
+    from observability.providers.otel.child_spans import lean_tracers
 
     # X-Ray-compatible trace ids: the same id names the request in every backend.
     resource = {SERVICE_NAME: conf.service_name}
@@ -56,7 +57,7 @@ def build_tracer_provider(sampler, processor=None):
     )
     if processor is not None:
         provider.add_span_processor(processor)
-    return provider
+    return lean_tracers(provider)
 
 
 def install_propagators():

@@ -26,7 +26,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.background import BackgroundSender
 from observability.problems import problems
-from observability.providers.otel.databases import UNSET, QuerySpan
+from observability.providers.otel.child_spans import UNSET
+from observability.providers.otel.databases import QuerySpan
 from observability.providers.otel.export import plain_attributes
 from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
 from observability.providers.xray.sql import DATABASE_ATTRIBUTES, database_type, sql_block, sql_name
