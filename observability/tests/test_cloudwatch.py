@@ -88,6 +88,52 @@ def test_events_are_buffered_and_sent_in_batches_within_cloudwatch_limits(moto):
     assert calls.count(True) == 3  # 4 + 4 + 2: max_batch_count respected
 
 
+def test_events_go_in_the_body_botocore_would_have_written(moto):
+    """logs_client writes PutLogEvents' events into the body itself, in place of botocore's
+    serializer: the same bytes, whatever the messages hold, with botocore's parameter
+    validation off (as aws_client makes it) or on."""
+    import time
+
+    import boto3
+    from botocore.config import Config
+
+    from observability.providers.cloudwatch.handler import logs_client
+
+    def client(validation):
+        return boto3.client(
+            "logs", endpoint_url=moto.url, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+            config=Config(parameter_validation=validation),
+        )  # fmt: skip
+
+    messages = [
+        'quote " backslash \\ newline \n tab \t control \x01 del \x7f',
+        "accents é, a snowman \u2603 and a clef \U0001d11e",
+        'a message that names the field: "logEvents": [{"timestamp": 0, "message": "-"}]',
+        '{"_aws": {"Timestamp": 1}, "Requests": 1}',
+    ]
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now + i, "message": m} for i, m in enumerate(messages)]
+    moto.logs_client().create_log_group(logGroupName="bodies")
+    moto.logs_client().create_log_stream(logGroupName="bodies", logStreamName="stream")
+    bodies, serialized = [], []
+    for sender in (client(True), logs_client(client(False)), logs_client(client(True))):
+        sender.meta.events.register(
+            "before-parameter-build.cloudwatch-logs.PutLogEvents",
+            lambda params, **kwargs: serialized.append(len(params["logEvents"])),
+        )
+        sender.meta.events.register(
+            "before-send.cloudwatch-logs.PutLogEvents",
+            lambda request, **kwargs: bodies.append(request.body),
+        )
+        sender.put_log_events(logGroupName="bodies", logStreamName="stream", logEvents=events)
+    assert bodies[1] == bodies[0]
+    assert bodies[2] == bodies[0]
+    # botocore's serializer took the four events apart only without logs_client.
+    assert serialized == [4, 1, 1]
+    assert sorted(moto.log_messages("bodies")) == sorted(messages * 3)
+
+
 @pytest.mark.parametrize(
     ("meta", "expected"),
     [

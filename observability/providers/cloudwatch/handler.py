@@ -6,9 +6,13 @@ test_cloudwatch.py pins so that an upgrade that changes them fails a test, not p
 `max_message_size`, `max_batch_count`, `max_batch_size`, `EXTRA_MSG_PAYLOAD_SIZE`, and the methods
 `_get_stream_name`, `_size`, `_truncate`, `_submit_batch`, `_ensure_log_group`."""
 
+import json
 import logging
+import operator
 import os
+import re
 import threading
+import time
 
 import watchtower
 
@@ -19,11 +23,62 @@ from observability.logging import (
     SdkLogFilter,
     TraceContextFilter,
     log_format,
-    message_of,
 )
 from observability.problems import problems
 
 MAX_QUEUED_LOG_EVENTS = 10_000
+
+
+# A log format's parts: its %(name)s fields, its escaped percent signs, and the text between.
+FORMAT_FIELD = re.compile(r"%\((\w+)\)s|%%")
+PLAIN_FORMAT = re.compile(r"(?:[^%]|%%|%\(\w+\)s)*")
+
+
+class LineFormatter(watchtower.CloudWatchLogFormatter):
+    """watchtower's formatter, made cheaper for the lines of the one log format (a text message,
+    fields all %(name)s): the fields are filled in by position, not looked up by name, and the
+    time's text is made once a second rather than for every line (localtime and strftime cost
+    more than the rest of a line). Structured messages, and formats with anything else, are
+    formatted as watchtower formats them."""
+
+    def __init__(self, fmt=None, *args, **kwargs):
+        super().__init__(fmt, *args, **kwargs)
+        self.second = (None, "")
+        self.template = None
+        plain = type(self._style) is logging.PercentStyle and not self._style._defaults
+        if plain and PLAIN_FORMAT.fullmatch(self._fmt):
+            names = [name for name in FORMAT_FIELD.findall(self._fmt) if name]
+            self.template = FORMAT_FIELD.sub(lambda m: "%s" if m.group(1) else "%%", self._fmt)
+            self.uses_time = "asctime" in names
+            getter = operator.attrgetter(*names) if names else lambda record: ()
+            self.fields = getter if len(names) != 1 else lambda record: (getter(record),)
+
+    def format(self, record):
+        if self.template is None or self.add_log_record_attrs or not isinstance(record.msg, str):
+            return super().format(record)
+        # As logging.Formatter.format does.
+        record.message = record.getMessage()
+        if self.uses_time:
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.template % self.fields(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line = (line if line.endswith("\n") else line + "\n") + record.exc_text
+        if record.stack_info:
+            line = line if line.endswith("\n") else line + "\n"
+            line += self.formatStack(record.stack_info)
+        return line
+
+    def formatTime(self, record, datefmt=None):
+        if datefmt or not self.default_msec_format:
+            return super().formatTime(record, datefmt)
+        second, text = self.second
+        if int(record.created) != second:
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self.second = (second, text)
+        return self.default_msec_format % (text, record.msecs)
 
 
 class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
@@ -36,40 +91,64 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
 
     def __init__(self, *args, max_queued=MAX_QUEUED_LOG_EVENTS, **kwargs):
         super().__init__(*args, **kwargs)
+        # SdkLogFilter keeps every botocore and urllib3 record out, not only their DEBUG ones.
+        self.removeFilter(watchtower._boto_debug_filter)
         self.sender = BackgroundSender(
             "CloudWatch Logs", self.send_batch, max_queued, self.send_interval, batched=True
         )
+        self.stream_names = {}
+        self.stream_per_record = any(
+            field in self.log_stream_name for field in ("{logger_name}", "{strftime")
+        )
+        self.stream_per_thread = "{thread_name}" in self.log_stream_name
 
     @property
     def dropped(self):
         return self.sender.dropped
 
     def _get_stream_name(self, message):
-        """The stream's name, worked out once per process when it names no per-record field
-        (watchtower formats it, and looks the host name up, for every record)."""
-        key = (os.getpid(), threading.get_ident() if "{thread_name}" in self.log_stream_name else 0)
-        cached = getattr(self, "_stream_names", {})
-        if "{logger_name}" in self.log_stream_name or "{strftime" in self.log_stream_name:
+        """The stream's name, worked out once per process (and thread, if it names the thread)
+        when it names no per-record field (watchtower formats it, and looks the host name up,
+        for every record)."""
+        if self.stream_per_record:
             return super()._get_stream_name(message)
-        if key not in cached:
-            cached[key] = super()._get_stream_name(message)
-            self._stream_names = cached
-        return cached[key]
+        key = (os.getpid(), threading.get_ident()) if self.stream_per_thread else os.getpid()
+        name = self.stream_names.get(key)
+        if name is None:
+            name = self.stream_names[key] = super()._get_stream_name(message)
+        return name
+
+    def handle(self, record):
+        """As logging.Handler.handle, without the handler's lock: emit only formats the record
+        and appends it to the sender's buffer, which takes no lock to be safe."""
+        passed = self.filter(record)
+        if passed:
+            self.emit(passed if isinstance(passed, logging.LogRecord) else record)
+        return passed
 
     def emit(self, message):
         if self.creating_log_stream or self.shutting_down:
             return
         try:
-            if message_of(message) == "":
+            text = self.format(message)
+            # Set by the formatting; CloudWatch takes no empty message.
+            if getattr(message, "message", None) == "" or text == "":
                 return
-            stream_name = self._get_stream_name(message)
-            event = {"timestamp": int(message.created * 1000), "message": self.format(message)}
-            max_body = self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE
-            if self._size(event) > max_body:
-                event = self._truncate(event, max_body)
-            self.sender.put((stream_name, event))
+            event = {"timestamp": int(message.created * 1000), "message": text}
+            size = self.event_size(event)
+            if size > self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE:
+                event = self._truncate(event, self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE)
+                size = self._size(event)
+            self.sender.put((self._get_stream_name(message), event, size))
         except Exception:
             self.handleError(message)
+
+    def event_size(self, event):
+        """watchtower's _size, without encoding an ASCII message to count its bytes."""
+        message = event["message"]
+        if message.isascii():
+            return len(message) + self.EXTRA_MSG_PAYLOAD_SIZE
+        return self._size(event)
 
     def put_document(self, record):
         """Queues an EMF document (emf.write_emf) as it is, with no log format around it. Unlike
@@ -78,18 +157,17 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         if self.shutting_down:
             return
         event = {"timestamp": int(record.created * 1000), "message": record.getMessage()}
-        self.sender.put((self._get_stream_name(record), event))
+        self.sender.put((self._get_stream_name(record), event, self.event_size(event)))
 
     def send_batch(self, items):
         """Sends buffered events: per stream, in batches within CloudWatch's count and size."""
         streams = {}
-        for stream_name, event in items:
-            streams.setdefault(stream_name, []).append(event)
+        for stream_name, event, event_size in items:
+            streams.setdefault(stream_name, []).append((event, event_size))
         for stream_name, events in streams.items():
             self.sequence_tokens.setdefault(stream_name, None)
             batch, size = [], 0
-            for event in events:
-                event_size = self._size(event)
+            for event, event_size in events:
                 if batch and (
                     len(batch) >= self.max_batch_count or size + event_size > self.max_batch_size
                 ):
@@ -125,14 +203,45 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
         threading.Thread(target=ensure, name="cloudwatch-log-group", daemon=True).start()
 
 
-def emf_client(client):
-    """The logs client, sending the header that marks its events as possibly EMF documents
-    (the EMF specification asks for it with PutLogEvents; plain lines stay plain lines)."""
+# The event that stands in for a batch's events in botocore's serializer (see logs_client), and
+# what the serializer writes of it.
+STAND_IN = {"timestamp": 0, "message": "-"}
+STAND_IN_JSON = b'"logEvents": ' + json.dumps([STAND_IN]).encode()
+
+
+def logs_client(client):
+    """The logs client, for PutLogEvents: sending the header that marks its events as possibly
+    EMF documents (the EMF specification asks for it; plain lines stay plain lines), and writing
+    a batch's events into the body with one json.dumps, the bytes botocore's serializer would
+    have written, rather than through that serializer, which takes each event apart field by
+    field in Python (it cost more than the rest of the call). What botocore would validate, the
+    handler ensures: it builds every event itself, and watchtower's batches keep within the
+    service's limits (max_batch_count events, max_batch_size bytes, sorted by time)."""
 
     def add_header(request, **kwargs):
         request.headers["x-amzn-logs-format"] = "json/emf"
 
-    client.meta.events.register("before-sign.cloudwatch-logs.PutLogEvents", add_header)
+    def hold_events(params, context, **kwargs):
+        events = params.get("logEvents")
+        if type(events) is list and events:
+            context["observability_log_events"] = events
+            params["logEvents"] = [STAND_IN]
+
+    def put_events(params, context, **kwargs):
+        events = context.pop("observability_log_events", None)
+        if events is None:
+            return
+        if STAND_IN_JSON not in params["body"]:  # never sends the stand-in for the events
+            raise RuntimeError("PutLogEvents: botocore wrote the body in an unknown form")
+        # json.dumps's defaults are botocore's: the same bytes it would have written.
+        body = b'"logEvents": ' + json.dumps(events).encode()
+        params["body"] = params["body"].replace(STAND_IN_JSON, body, 1)
+
+    events = client.meta.events
+    events.register("before-sign.cloudwatch-logs.PutLogEvents", add_header)
+    if client.meta.service_model.resolved_protocol == "json":
+        events.register("before-parameter-build.cloudwatch-logs.PutLogEvents", hold_events)
+        events.register("before-call.cloudwatch-logs.PutLogEvents", put_events)
     return client
 
 
@@ -150,7 +259,7 @@ def cloudwatch_handler():
         handler = CloudWatchLogHandler(
             log_group_name=options["log_group"],
             log_stream_name=options["log_stream"].replace("{service}", conf.service_name),
-            boto3_client=emf_client(aws_client("logs", provider.region())),
+            boto3_client=logs_client(aws_client("logs", provider.region())),
             send_interval=provider.send_interval(),
             create_log_group=False,
         )
@@ -158,7 +267,7 @@ def cloudwatch_handler():
     except Exception as error:
         provider.stand_aside(f"watchtower could not start: {error!r}")
         return logging.NullHandler()
-    handler.setFormatter(watchtower.CloudWatchLogFormatter(log_format(True, conf.release)))
+    handler.setFormatter(LineFormatter(log_format(True, conf.release)))
     for log_filter in (SdkLogFilter(), TraceContextFilter(), ScrubFilter()):
         handler.addFilter(log_filter)
     return handler
