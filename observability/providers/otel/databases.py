@@ -28,7 +28,7 @@ from observability.providers.otel.child_spans import ChildSpan
 # Django's backend engine -> the instrumentor of its driver, imported only when a database uses it.
 INSTRUMENTORS = {
     "django.db.backends.sqlite3": (
-        "opentelemetry.instrumentation.sqlite3", "SQLite3Instrumentor",
+        "observability.providers.otel.sqlite", "SQLiteInstrumentor",
     ),
     "django.db.backends.postgresql": (
         "opentelemetry.instrumentation.psycopg", "PsycopgInstrumentor",

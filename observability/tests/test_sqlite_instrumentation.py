@@ -1,0 +1,104 @@
+"""The sqlite3 instrumentation as the database spans use it (observability.providers.otel.sqlite):
+what each query records is what OpenTelemetry's unmodified instrumentation records, statement by
+statement, though the operation names are kept and a connection's cursors share one tracer."""
+
+import contextlib
+import sqlite3
+
+import pytest
+from opentelemetry.instrumentation import dbapi
+from opentelemetry.instrumentation import sqlite3 as sqlite3_instrumentation
+from opentelemetry.trace import SpanKind
+
+from observability.providers.otel import sqlite
+
+STATEMENTS = [
+    ("CREATE TABLE t (a INTEGER, b TEXT)",),
+    ("INSERT INTO t VALUES (?, ?)", (1, "one")),
+    ("/* a leading comment */ SELECT a, b FROM t WHERE a = ?", (1,)),
+    ("  \n\tselect count(*) from t",),
+    ("SELECT a FROM t WHERE b = 'x'",),
+    ("SELECT a FROM t WHERE b = 'x'",),  # again: its name comes from the kept one
+    ("SELECT * FROM missing",),  # fails: the span records the error
+]
+
+
+def integration(factory, provider):
+    return factory(
+        sqlite3_instrumentation.__name__, sqlite3_instrumentation._DATABASE_SYSTEM,
+        connection_attributes=sqlite3_instrumentation._CONNECTION_ATTRIBUTES,
+        version=sqlite3_instrumentation.__version__, tracer_provider=provider,
+    )  # fmt: skip
+
+
+def recorded(factory, provider, spans):
+    """What each statement's span records, through a connection of `factory`'s integration."""
+    connection = integration(factory, provider).wrapped_connection(
+        sqlite3.connect, (":memory:",), {}
+    )
+    tracer = provider.get_tracer("request")
+    with tracer.start_as_current_span("request", kind=SpanKind.SERVER):
+        for statement in STATEMENTS:
+            with contextlib.suppress(sqlite3.OperationalError):
+                connection.cursor().execute(*statement)
+        connection.cursor().executemany("INSERT INTO t VALUES (?, ?)", [(2, "b"), (3, "c")])
+    connection.close()
+    return [recorded_by(span) for span in spans if span.kind is SpanKind.CLIENT]
+
+
+def recorded_by(span):
+    return (
+        span.name, span.kind, dict(span.attributes), span.status.status_code,
+        span.status.description, [event.name for event in span.events],
+        span.instrumentation_scope.name,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def fresh_names(monkeypatch):
+    monkeypatch.setattr(sqlite, "_operations", {})
+
+
+def test_each_query_records_what_the_instrumentation_records(finished_spans, fresh_names):
+    provider, spans = finished_spans
+    theirs = recorded(dbapi.DatabaseApiIntegration, provider, spans)
+    spans.clear()
+    ours = recorded(sqlite.StatementIntegration, provider, spans)
+    assert ours == theirs
+    assert [name for name, *_ in ours] == [
+        "CREATE", "INSERT", "SELECT", "select", "SELECT", "SELECT", "SELECT", "INSERT",
+    ]  # fmt: skip
+
+
+def test_a_statement_is_named_once_and_a_connections_cursors_share_a_tracer(
+    finished_spans, fresh_names
+):
+    provider, _ = finished_spans
+    connection = integration(sqlite.StatementIntegration, provider).wrapped_connection(
+        sqlite3.connect, (":memory:",), {}
+    )
+    first, second = connection.cursor(), connection.cursor()
+    assert first._self_cursor_tracer is second._self_cursor_tracer
+    first.execute("SELECT 1")
+    second.execute("SELECT 1")
+    assert sqlite._operations == {"SELECT 1": "SELECT"}
+    connection.close()
+
+
+def test_the_kept_names_are_emptied_when_full(finished_spans, fresh_names, monkeypatch):
+    monkeypatch.setattr(sqlite, "MAX_STATEMENTS", 2)
+    provider, spans = finished_spans
+    connection = integration(sqlite.StatementIntegration, provider).wrapped_connection(
+        sqlite3.connect, (":memory:",), {}
+    )
+    with provider.get_tracer("request").start_as_current_span("request"):
+        for statement in ("SELECT 1", "SELECT 2", "VALUES (3)", "SELECT 4"):
+            connection.cursor().execute(statement)
+    assert sqlite._operations == {"VALUES (3)": "VALUES", "SELECT 4": "SELECT"}
+    assert [span.name for span in spans][:4] == ["SELECT", "SELECT", "VALUES", "SELECT"]
+    connection.close()
+
+
+def test_the_instrumentor_is_a_singleton_of_its_own():
+    assert sqlite.SQLiteInstrumentor() is sqlite.SQLiteInstrumentor()
+    assert sqlite.SQLiteInstrumentor() is not sqlite3_instrumentation.SQLite3Instrumentor()
