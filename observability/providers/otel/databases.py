@@ -17,6 +17,7 @@ query's span ends); parameters are never captured.
 """
 
 import contextlib
+import time
 
 from django.conf import settings
 from opentelemetry import trace
@@ -24,6 +25,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from observability.problems import problems
 from observability.providers.otel.child_spans import ChildSpan
+from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
 # Django's backend engine -> the instrumentor of its driver, imported only when a database uses it.
 INSTRUMENTORS = {
@@ -35,6 +37,10 @@ INSTRUMENTORS = {
     ),
 }  # fmt: skip
 _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
+# (the secrets they were scrubbed of, {(name, *attribute items): (clean name, clean attributes)}):
+# a query's span scrubbed once per statement; emptied when the secrets change or it is full.
+MAX_SCRUBBED = 1024
+_scrubbed = (None, {})
 
 
 class QuerySpan(ChildSpan):
@@ -44,6 +50,31 @@ class QuerySpan(ChildSpan):
     Ended on leaving its `with` block, with the exception and status the SDK's context manager
     records. Its statement, one of a few, lets its OTLP attributes and X-Ray fields be made once
     per statement (encoding.query_attributes, SegmentBuilder.query_subsegment)."""
+
+    def end(self, end_time=None):
+        """As ChildSpan.end, the name and attributes scrubbed once per statement: the same
+        few come back with every request (as the scrubbing's own caches assume)."""
+        global _scrubbed
+        if self._end_time is not None:
+            return
+        self._end_time = end_time or time.time_ns()
+        secrets = process_secrets()
+        held_by, kept = _scrubbed
+        try:
+            key = (self._name, *self._attributes.items())
+            clean = kept.get(key) if held_by is secrets else None
+        except TypeError:  # a value that cannot be hashed (a list): scrubbed, not kept
+            key = clean = None
+        if clean is None:
+            clean = scrub_text(self._name), dict(scrub_attributes(self._attributes))
+            if key is not None:
+                if held_by is not secrets or len(kept) >= MAX_SCRUBBED:
+                    _scrubbed = secrets, kept = secrets, {}
+                kept[key] = clean
+        # Ended, it is read and never written: spans of one statement share its clean dict.
+        self._name, self._attributes = clean
+        self._scrubbed_by = secrets
+        self._processor.on_end(self)
 
     def __exit__(self, kind, error, traceback):
         """As use_span, which the SDK's start_as_current_span ends its span with."""

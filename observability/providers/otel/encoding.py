@@ -28,6 +28,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.trace import SpanKind
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
 from observability.providers.otel.child_spans import UNSET, ChildSpan
 from observability.providers.otel.databases import QuerySpan
@@ -53,9 +54,13 @@ _PAIRS = {}
 _CACHED_PAIRS = 4096
 MAX_CACHED_PAIR = 256
 _CACHED_QUERIES = 1024
+# A query span's (name, kind, dropped count, *attribute items) -> the bytes before its start time
+# and after its end time (query_span).
+_QUERY_PARTS = {}
 # A query span's kind (client) and status (unset), as span() writes them.
 _CLIENT = b"\x30\x03"
 _UNSET = b"\x7a\x00"
+_NO_STATE = DEFAULT_TRACE_STATE  # the trace state of most spans: an empty one
 
 
 def varint(number):
@@ -232,6 +237,44 @@ def query_attributes(values):
     return encoded
 
 
+def query_span(query):
+    """A QuerySpan's bytes, as child_span writes them, all but its ids and times encoded once per
+    statement: for one without events, status or trace state, as the instrumentations end them."""
+    global _QUERY_PARTS
+    context = query._context  # a SpanContext: (trace id, span id, remote, flags, state, valid)
+    state = context[4]
+    if query._events or query._status is not UNSET or (state is not _NO_STATE and state):
+        return child_span(query, query_attributes(query._attributes))
+    try:
+        key = (query._name, query._kind, query._dropped, *query._attributes.items())
+        parts = _QUERY_PARTS.get(key)
+    except TypeError:  # a value that is not hashable (a list): not cached
+        return child_span(query, query_attributes(query._attributes))
+    if parts is None:
+        name, kind = query._name, query._kind
+        parts = (
+            (field(b"\x2a", name.encode()) if name else b"")
+            + (_CLIENT if kind is SpanKind.CLIENT else uint32(b"\x30", _SPAN_KIND_MAP[kind])),
+            attributes(b"\x4a", query._attributes) + uint32(b"\x50", query._dropped) + _UNSET
+            + b"\x85\x01\x00\x01\x00\x00",
+        )  # fmt: skip
+        if len(_QUERY_PARTS) >= _CACHED_QUERIES:
+            _QUERY_PARTS = {}
+        _QUERY_PARTS[key] = parts
+    start, end = query._start_time, query._end_time
+    body = b"".join(
+        (
+            b"\x0a\x10", context[0].to_bytes(16, "big"), b"\x12\x08", context[1].to_bytes(8, "big"),
+            b"\x22\x08", query._parent[1].to_bytes(8, "big"), parts[0],
+            b"\x39" + start.to_bytes(8, "little") if start else b"",
+            b"\x41" + end.to_bytes(8, "little") if end else b"",
+            parts[1],
+        )
+    )  # fmt: skip
+    size = len(body)
+    return b"\x12" + (_VARINTS[size] if size < SMALL else _varint(size)) + body
+
+
 def child_span(query, encoded_attributes):
     """A ChildSpan's (or QuerySpan's) bytes, as span() writes them, read from its fields: a
     local child with no links."""
@@ -256,8 +299,8 @@ def child_span(query, encoded_attributes):
 
 def span(sdk_span):
     """A Span's bytes, with its tag in ScopeSpans."""
-    if sdk_span.__class__ is QuerySpan:  # its attributes encoded once per statement
-        return child_span(sdk_span, query_attributes(sdk_span._attributes))
+    if sdk_span.__class__ is QuerySpan:  # encoded once per statement, but ids and times
+        return query_span(sdk_span)
     if sdk_span.__class__ is ChildSpan:
         return child_span(sdk_span, attributes(b"\x4a", sdk_span._attributes))
     context = sdk_span.get_span_context()

@@ -8,7 +8,13 @@ Benchmark), for an answer that does not change:
 - the operation name (`SELECT`, the span's name): the whole statement split into words to take
   the first; Django sends the same few statements again and again, so each one's is kept;
 - a CursorTracer made for every cursor (Django opens one per query), holding nothing but its
-  connection's settings: here a connection's cursors share one.
+  connection's settings: here a connection's cursors share one;
+- the span's attributes (system, database, statement, the connection's user and host), which
+  depend on the statement and the connection alone (parameters are never captured): the
+  instrumentation's _populate_span makes them once per statement and connection, and each query
+  of it gets a copy.
+And the connection proxy reads its attributes as wrapt's proxy does, in C: the instrumentation's
+proxy reads every one, its cursor method too, through a __getattribute__ written in Python.
 The spans, their names and attributes, what is traced and what is not, are the instrumentation's:
 traced_execution, _populate_span and the proxies are its own code, and the tests compare the
 spans with what the unmodified instrumentation records.
@@ -18,13 +24,35 @@ from opentelemetry.instrumentation import dbapi
 from opentelemetry.instrumentation import sqlite3 as sqlite3_instrumentation
 from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 
-# Distinct statements whose operation name is kept; emptied when full, then filled again.
+# Distinct statements whose operation name (and a connection's, whose attributes) are kept;
+# emptied when full, then filled again.
 MAX_STATEMENTS = 1024
 _operations = {}
 
 
+class Attributes:
+    """Stands for a span while the instrumentation's _populate_span sets its attributes."""
+
+    def __init__(self):
+        self.values = {}
+
+    def is_recording(self):
+        return True
+
+    def set_attributes(self, attributes):
+        self.values.update(attributes)
+
+    def set_attribute(self, key, value):
+        self.values[key] = value
+
+
 class StatementCursorTracer(dbapi.CursorTracer):
-    """The instrumentation's CursorTracer, naming each statement's operation once."""
+    """The instrumentation's CursorTracer, naming each statement's operation once, and making
+    its span's attributes once per statement (on its connection)."""
+
+    def __init__(self, integration):
+        super().__init__(integration)
+        self.attributes = {}  # statement -> its span's attributes
 
     def get_operation_name(self, cursor, args):
         global _operations
@@ -39,6 +67,23 @@ class StatementCursorTracer(dbapi.CursorTracer):
             _operations[statement] = name
         return name
 
+    def _populate_span(self, span, cursor, *args):
+        statement = args[0] if args else None
+        if self._db_api_integration.capture_parameters or statement.__class__ is not str:
+            return super()._populate_span(span, cursor, *args)
+        if not span.is_recording():
+            return None
+        attributes = self.attributes.get(statement)
+        if attributes is None:
+            made = Attributes()
+            super()._populate_span(made, cursor, *args)
+            attributes = made.values
+            if len(self.attributes) >= MAX_STATEMENTS:
+                self.attributes = {}
+            self.attributes[statement] = attributes
+        span.set_attributes(attributes)
+        return None
+
 
 class SharedTracerCursor(dbapi.TracedCursorProxy):
     """The instrumentation's cursor proxy, with its connection's CursorTracer."""
@@ -49,7 +94,10 @@ class SharedTracerCursor(dbapi.TracedCursorProxy):
 
 
 class SharedTracerConnection(dbapi.TracedConnectionProxy):
-    """The instrumentation's connection proxy, whose cursors share one CursorTracer."""
+    """The instrumentation's connection proxy, whose cursors share one CursorTracer, and whose
+    attributes are read by wrapt's proxy itself."""
+
+    __getattribute__ = dbapi.BaseObjectProxy.__getattribute__
 
     def cursor(self, *args, **kwargs):
         integration = self._self_db_api_integration

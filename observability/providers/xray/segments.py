@@ -117,7 +117,7 @@ class SegmentBuilder:
     def complete(self, span, out):
         """Adds to `out` what `span`'s end completes."""
         trace_id = span.context.trace_id
-        if is_local_root(span):
+        if span.__class__ is not QuerySpan and is_local_root(span):  # a query's parent is local
             children = self.waiting.pop(trace_id, [])
             self.waiting_count -= len(children)
             mine, others = self.descendants(span, children)
@@ -265,12 +265,13 @@ class SegmentBuilder:
                 del fields[name]
             if key is not None:
                 cache[key] = fields
+        # As span_hex and seconds write them; its contexts are SpanContexts: (trace id, span id...)
         return {
-            "id": span_hex(span._context.span_id),
-            "start_time": seconds(span._start_time),
-            "parent_id": span_hex(span._parent.span_id),
+            "id": f"{span._context[1]:016x}",
+            "start_time": span._start_time / 1e9,
+            "parent_id": f"{span._parent[1]:016x}",
             **fields,
-            "end_time": seconds(span._end_time),
+            "end_time": span._end_time / 1e9,
         }
 
     def annotate(self, document, span, attributes, segment):
@@ -430,7 +431,8 @@ class SegmentProcessor(SpanProcessor):
         self.sender = BackgroundSender("X-Ray", self.send_spans, max_queued, batched=True)
 
     def on_end(self, span):
-        if span.context.trace_flags.sampled:
+        # A query's span is sampled: it is started only under a sampled span.
+        if span.__class__ is QuerySpan or span.context.trace_flags.sampled:
             self.sender.put(span)
 
     def send_spans(self, spans):
