@@ -76,7 +76,8 @@ class BackgroundSender:
 
     def put(self, item):
         """Buffer `item` without waiting; False (and counted) when the buffer is full."""
-        self._ensure_thread()
+        if self._pid != os.getpid():
+            self._ensure_thread()
         if len(self.items) >= self.max_queued:
             self.dropped += 1
             problems.warn(

@@ -2,7 +2,8 @@
 made current, ended with the exception and status the SDK's own context manager would record."""
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import context, trace
+from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.providers.otel.databases import ChildSpanTracerProvider
@@ -41,3 +42,43 @@ def test_a_query_under_the_request_is_its_child_and_never_current(tracers):
     assert insert.status.status_code is StatusCode.ERROR
     assert insert.status.description == "ValueError: no such table"
     assert [event.name for event in insert.events] == ["exception"]
+
+
+def test_a_query_in_a_context_given_is_the_child_of_that_contexts_span(tracers):
+    requests, queries, finished = tracers
+    with requests.start_as_current_span("GET /x") as request:
+        given = trace.set_span_in_context(request)
+        token = context.attach(context.Context())  # the current context holds no span
+        try:
+            with queries.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as query:
+                assert not query.is_recording()
+            with queries.start_as_current_span(
+                "SELECT", context=given, kind=SpanKind.CLIENT
+            ) as query:
+                assert query.is_recording()
+        finally:
+            context.detach(token)
+    assert finished[0].parent.span_id == request.get_span_context().span_id
+    unsampled = trace.NonRecordingSpan(request.get_span_context())
+    with queries.start_as_current_span(
+        "SELECT", context=trace.set_span_in_context(unsampled), kind=SpanKind.CLIENT
+    ) as query:
+        assert not query.is_recording()
+
+
+def test_a_processor_that_acts_on_start_sees_every_query_start(tracers, finished_spans):
+    requests, queries, _ = tracers
+    provider, _ = finished_spans
+    started = []
+
+    class Starts(SpanProcessor):
+        def on_start(self, span, parent_context=None):
+            started.append((span.name, span.is_recording()))
+
+    with requests.start_as_current_span("GET /x"):
+        with queries.start_as_current_span("SELECT", kind=SpanKind.CLIENT):
+            pass
+        provider.add_span_processor(Starts())  # after the tracer has started a query's span
+        with queries.start_as_current_span("INSERT", kind=SpanKind.CLIENT):
+            pass
+    assert started == [("INSERT", True)]

@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
+_SPAN_ID_MAX = 2**64 - 1
 UNSET = Status(StatusCode.UNSET)  # a span's status until one is set, as the SDK's default
 _PLAIN = (str, bool, int, float)
 # The SDK's limits (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT...), read once.
@@ -39,10 +40,13 @@ class ChildSpan(ReadableSpan, trace.Span):
         # ReadableSpan's fields, set directly: its __init__ makes a Resource when given none.
         self._name = name
         self._parent = parent
-        self._context = SpanContext(
-            parent.trace_id, tracer.id_generator.generate_span_id(), False,
-            parent.trace_flags, parent.trace_state,
-        )  # fmt: skip
+        # SpanContext(trace id, span id, False, flags, state), as its __new__ makes it: a tuple
+        # with its validity last (the parent's trace id is valid: it records).
+        span_id = tracer.id_generator.generate_span_id()
+        self._context = tuple.__new__(
+            SpanContext,
+            (parent[0], span_id, False, parent[3], parent[4], 0 < span_id <= _SPAN_ID_MAX),
+        )
         self._kind = kind
         self._attributes = {}
         self._dropped = 0

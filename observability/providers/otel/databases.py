@@ -21,7 +21,12 @@ import time
 
 from django.conf import settings
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.context import _RUNTIME_CONTEXT, get_current
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+from opentelemetry.sdk.trace import SpanProcessor, _Span
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace.propagation import _SPAN_KEY
 
 from observability.problems import problems
 from observability.providers.otel.child_spans import ChildSpan
@@ -41,6 +46,24 @@ _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
 # a query's span scrubbed once per statement; emptied when the secrets change or it is full.
 MAX_SCRUBBED = 1024
 _scrubbed = (None, {})
+SAMPLED = int(TraceFlags.SAMPLED)
+_NOTHING_ON_START = (SpanProcessor.on_start, BatchSpanProcessor.on_start)
+_LOCAL_SPANS = (_Span, ChildSpan)  # completed with QuerySpan below
+# The current context: contextvars' own getter where that is the runtime context (the default).
+_current_context = (
+    _RUNTIME_CONTEXT._current_context.get
+    if isinstance(_RUNTIME_CONTEXT, ContextVarsRuntimeContext)
+    else get_current
+)
+
+
+def current_span(context=None):
+    """trace.get_current_span, in one call where the runtime context is contextvars' (the
+    default): a query's span looks up its parent in a few instructions, not four calls."""
+    span = (context if context is not None else _current_context()).get(_SPAN_KEY)
+    if span.__class__ in _LOCAL_SPANS or isinstance(span, trace.Span):
+        return span
+    return trace.INVALID_SPAN
 
 
 class QuerySpan(ChildSpan):
@@ -50,6 +73,8 @@ class QuerySpan(ChildSpan):
     Ended on leaving its `with` block, with the exception and status the SDK's context manager
     records. Its statement, one of a few, lets its OTLP attributes and X-Ray fields be made once
     per statement (encoding.query_attributes, SegmentBuilder.query_subsegment)."""
+
+    context = None  # its SpanContext, an attribute (set as it starts) where the SDK's is a property
 
     def end(self, end_time=None):
         """As ChildSpan.end, the name and attributes scrubbed once per statement: the same
@@ -85,6 +110,9 @@ class QuerySpan(ChildSpan):
         return False
 
 
+_LOCAL_SPANS += (QuerySpan,)
+
+
 class ChildSpanTracer(trace.Tracer):
     """A tracer that starts spans only under a recording span, and else hands out the invalid
     span (which records nothing and leaves the context as it is); a query's span is a QuerySpan."""
@@ -92,6 +120,7 @@ class ChildSpanTracer(trace.Tracer):
     def __init__(self, tracer, scope):
         self.tracer = tracer
         self.scope = scope  # the instrumentation's, as the SDK's tracer holds it
+        self._starting = (None, [])  # (the provider's processors, those to call on_start)
 
     def start_span(self, name, context=None, *args, **kwargs):
         if not trace.get_current_span(context).is_recording():
@@ -100,15 +129,35 @@ class ChildSpanTracer(trace.Tracer):
 
     def start_as_current_span(self, name, context=None, kind=SpanKind.INTERNAL, attributes=None):
         """The span of one query (the instrumentations' only use of it): a QuerySpan."""
-        parent = trace.get_current_span(context)
-        if not parent.is_recording():
-            return _NOT_RECORDED
-        parent = parent.get_span_context()
-        if not parent.trace_flags.sampled:
+        parent = current_span(context)
+        if parent.__class__ in _LOCAL_SPANS:  # the SDK's span, or a ChildSpan: read directly
+            if parent._end_time is not None:
+                return _NOT_RECORDED
+            parent = parent._context
+        else:
+            if not parent.is_recording():
+                return _NOT_RECORDED
+            parent = parent.get_span_context()
+        if not parent[3] & SAMPLED:  # a SpanContext: (trace id, span id, remote, flags...)
             return _NOT_RECORDED
         span = QuerySpan(self.tracer, self.scope, name, parent, kind, attributes)
-        self.tracer.span_processor.on_start(span, parent_context=context)
+        span.context = span._context
+        for processor in self.starting_processors():
+            processor.on_start(span, parent_context=context)
         return span
+
+    def starting_processors(self):
+        """The provider's span processors whose on_start does something (the SDK's batch
+        processor's and the base class's do nothing), kept until a processor is added."""
+        processors = getattr(self.tracer.span_processor, "_span_processors", None)
+        if processors is None:  # not the SDK's multi-processor: it is called as it is
+            return (self.tracer.span_processor,)
+        if self._starting[0] is not processors:
+            self._starting = processors, [
+                processor for processor in processors
+                if type(processor).on_start not in _NOTHING_ON_START
+            ]  # fmt: skip
+        return self._starting[1]
 
 
 class ChildSpanTracerProvider(trace.TracerProvider):

@@ -54,7 +54,7 @@ _PAIRS = {}
 _CACHED_PAIRS = 4096
 MAX_CACHED_PAIR = 256
 _CACHED_QUERIES = 1024
-# A query span's (name, kind, dropped count, *attribute items) -> the bytes before its start time
+# A client query span's (name, dropped count, *attribute items) -> the bytes before its start time
 # and after its end time (query_span).
 _QUERY_PARTS = {}
 # A query span's kind (client) and status (unset), as span() writes them.
@@ -239,22 +239,27 @@ def query_attributes(values):
 
 def query_span(query):
     """A QuerySpan's bytes, as child_span writes them, all but its ids and times encoded once per
-    statement: for one without events, status or trace state, as the instrumentations end them."""
+    statement: for a client span without events, status or trace state, as the instrumentations
+    end them."""
     global _QUERY_PARTS
     context = query._context  # a SpanContext: (trace id, span id, remote, flags, state, valid)
     state = context[4]
-    if query._events or query._status is not UNSET or (state is not _NO_STATE and state):
+    if (
+        query._events
+        or query._status is not UNSET
+        or query._kind is not SpanKind.CLIENT
+        or (state is not _NO_STATE and state)
+    ):
         return child_span(query, query_attributes(query._attributes))
     try:
-        key = (query._name, query._kind, query._dropped, *query._attributes.items())
+        key = (query._name, query._dropped, *query._attributes.items())
         parts = _QUERY_PARTS.get(key)
     except TypeError:  # a value that is not hashable (a list): not cached
         return child_span(query, query_attributes(query._attributes))
     if parts is None:
-        name, kind = query._name, query._kind
+        name = query._name
         parts = (
-            (field(b"\x2a", name.encode()) if name else b"")
-            + (_CLIENT if kind is SpanKind.CLIENT else uint32(b"\x30", _SPAN_KIND_MAP[kind])),
+            (field(b"\x2a", name.encode()) if name else b"") + _CLIENT,
             attributes(b"\x4a", query._attributes) + uint32(b"\x50", query._dropped) + _UNSET
             + b"\x85\x01\x00\x01\x00\x00",
         )  # fmt: skip

@@ -116,7 +116,7 @@ class SegmentBuilder:
 
     def complete(self, span, out):
         """Adds to `out` what `span`'s end completes."""
-        trace_id = span.context.trace_id
+        trace_id = span.context[0]  # a SpanContext: (trace id, span id...)
         if span.__class__ is not QuerySpan and is_local_root(span):  # a query's parent is local
             children = self.waiting.pop(trace_id, [])
             self.waiting_count -= len(children)
@@ -156,16 +156,18 @@ class SegmentBuilder:
     @staticmethod
     def descendants(root, spans):
         """(the spans under `root`, by parent id; the others)."""
+        # Ids read from the SpanContexts, (trace id, span id...), without their properties.
         by_parent = collections.defaultdict(list)
         for span in spans:
-            by_parent[span.parent.span_id].append(span)
+            by_parent[span.parent[1]].append(span)
         mine = {}
-        stack = [root.context.span_id]
+        stack = [root.context[1]]
         while stack:
-            children = by_parent.pop(stack.pop(), [])
-            for child in children:
-                mine.setdefault(child.parent.span_id, []).append(child)
-                stack.append(child.context.span_id)
+            parent_id = stack.pop()
+            children = by_parent.pop(parent_id, [])
+            if children:
+                mine[parent_id] = children
+                stack.extend([child.context[1] for child in children])
         others = [span for group in by_parent.values() for span in group]
         return mine, others
 
