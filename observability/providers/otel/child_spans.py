@@ -15,15 +15,20 @@ sampler keep the SDK's span.
 
 import time
 import traceback
+from random import getrandbits
 
 from opentelemetry import trace
 from opentelemetry.attributes import _clean_attribute_value
+from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
 _SPAN_ID_MAX = 2**64 - 1
+# Id generators whose span ids are random.getrandbits(64), drawn again when 0.
+_RANDOM_SPAN_IDS = (AwsXRayIdGenerator, RandomIdGenerator)
 UNSET = Status(StatusCode.UNSET)  # a span's status until one is set, as the SDK's default
 _PLAIN = (str, bool, int, float)
 # The SDK's limits (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT...), read once.
@@ -42,7 +47,11 @@ class ChildSpan(ReadableSpan, trace.Span):
         self._parent = parent
         # SpanContext(trace id, span id, False, flags, state), as its __new__ makes it: a tuple
         # with its validity last (the parent's trace id is valid: it records).
-        span_id = tracer.id_generator.generate_span_id()
+        generator = tracer.id_generator
+        if generator.__class__ in _RANDOM_SPAN_IDS:  # as its generate_span_id, in one step
+            span_id = getrandbits(64) or generator.generate_span_id()
+        else:
+            span_id = generator.generate_span_id()
         self._context = tuple.__new__(
             SpanContext,
             (parent[0], span_id, False, parent[3], parent[4], 0 < span_id <= _SPAN_ID_MAX),

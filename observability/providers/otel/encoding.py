@@ -333,18 +333,16 @@ def span(sdk_span):
 
 def grouped(sdk_spans):
     """{resource: {scope: [span bytes]}}, in the order the spans come, as the library groups
-    them. Spans of one tracer provider share one resource object: then it is not hashed (a JSON
-    dump of its attributes) for every span."""
+    them. Spans of one tracer share one resource and one scope object: each object is hashed
+    (a resource's hash is a JSON dump of its attributes) once, not for every span."""
     groups = defaultdict(lambda: defaultdict(list))
-    resource = sdk_spans[0].resource if sdk_spans else None
-    if all(sdk_span.resource is resource for sdk_span in sdk_spans):
-        scopes = groups[resource] if sdk_spans else {}
-        for sdk_span in sdk_spans:
-            scopes[sdk_span.instrumentation_scope or None].append(span(sdk_span))
-        return groups
+    lists = {}  # (id(resource), id(scope)) -> the group's list: the objects live while it does
     for sdk_span in sdk_spans:
-        scope = sdk_span.instrumentation_scope or None
-        groups[sdk_span.resource][scope].append(span(sdk_span))
+        resource, scope = sdk_span._resource, sdk_span._instrumentation_scope  # ReadableSpan's
+        spans = lists.get((id(resource), id(scope)))
+        if spans is None:
+            spans = lists[id(resource), id(scope)] = groups[resource][scope or None]
+        spans.append(span(sdk_span))
     return groups
 
 

@@ -71,8 +71,7 @@ class StatementCursorTracer(dbapi.CursorTracer):
         statement = args[0] if args else None
         if self._db_api_integration.capture_parameters or statement.__class__ is not str:
             return super()._populate_span(span, cursor, *args)
-        if not span.is_recording():
-            return None
+        # traced_execution, its only caller, calls it for a span that records.
         attributes = self.attributes.get(statement)
         if attributes is None:
             made = Attributes()

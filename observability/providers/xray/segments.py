@@ -16,6 +16,7 @@ holds a JSON object that becomes the metadata of namespace <ns>; the keys listed
 
 import collections
 import json
+import operator
 import os
 import platform
 import re
@@ -64,6 +65,9 @@ FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<labe
 # Frames of the tracer's own context managers, which the SDK's stacks do not show.
 TRACER_FRAMES = f"{os.sep}opentelemetry{os.sep}"
 SDK = {"sdk": "opentelemetry for python", "sdk_version": ""}
+
+
+START_TIME = operator.attrgetter("_start_time")  # ReadableSpan's, without its property
 
 
 def seconds(nanoseconds):
@@ -159,7 +163,7 @@ class SegmentBuilder:
         # Ids read from the SpanContexts, (trace id, span id...), without their properties.
         by_parent = collections.defaultdict(list)
         for span in spans:
-            by_parent[span.parent[1]].append(span)
+            by_parent[span._parent[1]].append(span)  # ReadableSpan's parent
         mine = {}
         stack = [root.context[1]]
         while stack:
@@ -211,8 +215,15 @@ class SegmentBuilder:
 
     def subsegments(self, span, children, trace_id):
         result = []
-        for child in sorted(children.get(span.context.span_id, ()), key=lambda s: s.start_time):
-            document = self.subsegment(child, children, trace_id)
+        for child in sorted(children.get(span.context[1], ()), key=START_TIME):
+            if (
+                child.__class__ is QuerySpan
+                and not child._events
+                and child._context[1] not in children
+            ):
+                document = self.query_subsegment(child)  # as subsegment() would, in one call
+            else:
+                document = self.subsegment(child, children, trace_id)
             document.update(trace_id=trace_id, type="subsegment")
             result.append(document)
         return result
