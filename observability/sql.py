@@ -17,17 +17,19 @@ import re
 STATEMENT_KEYS = frozenset({"db.statement", "db.query.text", "sanitized_query"})
 PLACEHOLDER = "?"
 
-LITERALS = re.compile(
-    r"""
+# What goes (or stays, a quoted identifier), at one position of the statement.
+ALTERNATIVES = r"""
     (?P<identifier>"(?:[^"]|"")*"|`[^`]*`)            # quoted identifiers stay
     | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))           # comments go
     | (?P<dollar>\$(?P<tag>[A-Za-z_]\w*|)\$.*?(?:\$(?P=tag)\$|\Z))
     | (?P<escaped>(?<![\w$])[eE]'(?:[^'\\]|\\.|'')*(?:'|\Z))
     | (?P<string>'(?:[^']|'')*(?:'|\Z))
     | (?P<number>(?<![\w$])(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+"""
+# The alternatives are tried only where one of them can begin; elsewhere (most of a statement) one
+# character test fails first. The same matches, in a third of the time: the home feed's 2 KB
+# replies statement took 200 us, now 60 us (test_sql holds the two patterns' results alike).
+LITERALS = re.compile(r"""(?=["`'$./\-\d]|[eE]')(?:""" + ALTERNATIVES + ")", re.VERBOSE | re.DOTALL)
 
 
 def _replacement(match):

@@ -2,10 +2,13 @@
 go, and what names or binds (identifiers, keywords, placeholders) stays. The scrubbing policy
 applies it to the statements of spans and segments wherever they are scrubbed."""
 
+import random
+import re
+
 import pytest
 
 from observability.scrubbing import scrub, scrub_attributes
-from observability.sql import without_literals
+from observability.sql import ALTERNATIVES, LITERALS, _replacement, without_literals
 
 
 @pytest.mark.parametrize(
@@ -61,3 +64,15 @@ def test_span_attributes_and_segments_carry_statements_without_literals():
     assert segment["subsegments"][0]["sql"]["sanitized_query"] == "SELECT 'x', 5"  # untouched
     # Only statements: the same text elsewhere is a message, not SQL.
     assert scrub_attributes({"app.note": "SELECT 'x'"}) == {"app.note": "SELECT 'x'"}
+
+
+def test_the_alternatives_tried_only_where_one_can_begin_match_as_everywhere():
+    everywhere = re.compile(ALTERNATIVES, re.VERBOSE | re.DOTALL)
+    pieces = [
+        "SELECT", " ", "e", "E", "'", "''", "\\", '"', '""', "`", "$", "$t$", "--", "/*", "*/",
+        "\n", "0x1F", "1", "2.5", ".5", "e3", "-", "+", "a_1", "%s", "?", "(", ")", ",", "=",
+    ]  # fmt: skip
+    generator = random.Random(15)
+    statements = ["".join(generator.choices(pieces, k=40)) for _ in range(2000)]
+    for statement in statements:
+        assert LITERALS.sub(_replacement, statement) == everywhere.sub(_replacement, statement)

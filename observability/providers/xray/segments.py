@@ -7,7 +7,8 @@ spans under it become its subsegments, nested as they ran. On the request path t
 hands each finished span to a background sender; there the spans are grouped, converted and sent
 over UDP to the daemon. What came from outside the code is scrubbed as it is converted: the spans'
 and exceptions' attributes (of which the http block, annotations, causes are made), span names and
-metadata; ids, times and fixed words are not, which halves what scrubbing a segment costs.
+metadata; ids, times and fixed words are not, which halves what scrubbing a segment costs. A child
+span or a query's span that was scrubbed as it ended (ChildSpan.is_clean) keeps its attributes.
 
 Span attributes map as the ADOT collector's X-Ray exporter maps them: `aws.xray.metadata.<ns>`
 holds a JSON object that becomes the metadata of namespace <ns>; the keys listed in
@@ -27,7 +28,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.background import BackgroundSender
 from observability.problems import problems
-from observability.providers.otel.child_spans import UNSET
+from observability.providers.otel.child_spans import UNSET, ChildSpan
 from observability.providers.otel.databases import QuerySpan
 from observability.providers.otel.export import plain_attributes
 from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
@@ -35,6 +36,8 @@ from observability.providers.xray.sql import DATABASE_ATTRIBUTES, database_type,
 from observability.scrubbing import process_secrets, scrub, scrub_attributes, scrub_text
 from observability.trace_ids import is_placeholder_parent, to_xray
 
+# Spans scrubbed as they ended (ChildSpan.is_clean): their attributes are not scrubbed again.
+LEAN_SPANS = (ChildSpan, QuerySpan)
 METADATA_PREFIX = "aws.xray.metadata."
 ANNOTATIONS = "aws.xray.annotations"
 # Attributes the segment's http block (or the trace itself) already carries.
@@ -235,7 +238,9 @@ class SegmentBuilder:
         return self.span_subsegment(span, children, trace_id)
 
     def span_subsegment(self, span, children, trace_id=None):
-        attributes = scrub_attributes(plain_attributes(span))
+        attributes = plain_attributes(span)
+        if not (span.__class__ in LEAN_SPANS and span.is_clean()):  # scrubbed as it ended
+            attributes = scrub_attributes(attributes)
         database = database_type(attributes)
         document = {
             "id": span_hex(span.context.span_id),
