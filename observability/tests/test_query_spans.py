@@ -82,3 +82,32 @@ def test_a_processor_that_acts_on_start_sees_every_query_start(tracers, finished
         with queries.start_as_current_span("INSERT", kind=SpanKind.CLIENT):
             pass
     assert started == [("INSERT", True)]
+
+
+def test_query_spans_reach_every_processor_as_they_end(tracers, finished_spans):
+    """The SDK's batch processor takes them into its batch; a processor added later gets those
+    that end after it was added."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    requests, queries, finished = tracers
+    provider, _ = finished_spans
+    exported = InMemorySpanExporter()
+    batch = BatchSpanProcessor(exported)
+    provider.add_span_processor(batch)
+    with requests.start_as_current_span("GET /x"):
+        with queries.start_as_current_span("SELECT", kind=SpanKind.CLIENT):
+            pass
+        later = []
+
+        class Ends(SpanProcessor):
+            def on_end(self, span):
+                later.append(span.name)
+
+        provider.add_span_processor(Ends())
+        with queries.start_as_current_span("INSERT", kind=SpanKind.CLIENT):
+            pass
+    batch.force_flush()
+    assert [span.name for span in exported.get_finished_spans()] == ["SELECT", "INSERT", "GET /x"]
+    assert [span.name for span in finished] == ["SELECT", "INSERT", "GET /x"]
+    assert later == ["INSERT", "GET /x"]

@@ -11,6 +11,8 @@ from opentelemetry.instrumentation import sqlite3 as sqlite3_instrumentation
 from opentelemetry.trace import SpanKind
 
 from observability.providers.otel import sqlite
+from observability.providers.otel.databases import ChildSpanTracerProvider
+from observability.scrubbing import scrub_attributes
 
 STATEMENTS = [
     ("CREATE TABLE t (a INTEGER, b TEXT)",),
@@ -31,9 +33,10 @@ def integration(factory, provider):
     )  # fmt: skip
 
 
-def recorded(factory, provider, spans):
-    """What each statement's span records, through a connection of `factory`'s integration."""
-    connection = integration(factory, provider).wrapped_connection(
+def recorded(factory, provider, spans, queries_provider=None):
+    """What each statement's span records, through a connection of `factory`'s integration
+    whose tracer comes from `queries_provider` (else `provider`)."""
+    connection = integration(factory, queries_provider or provider).wrapped_connection(
         sqlite3.connect, (":memory:",), {}
     )
     tracer = provider.get_tracer("request")
@@ -65,6 +68,18 @@ def test_each_query_records_what_the_instrumentation_records(finished_spans, fre
     spans.clear()
     ours = recorded(sqlite.StatementIntegration, provider, spans)
     assert ours == theirs
+    spans.clear()
+    # As the database spans run: each query's span a QuerySpan (databases.ChildSpanTracer).
+    queries = recorded(
+        sqlite.StatementIntegration, provider, spans, ChildSpanTracerProvider(provider)
+    )
+    assert {type(span).__name__ for span in spans if span.kind is SpanKind.CLIENT} == {"QuerySpan"}
+    # ...scrubbed as they end: statements without their comments and literal values.
+    assert queries == [
+        (name, kind, dict(scrub_attributes(attributes)), *rest)
+        for name, kind, attributes, *rest in theirs
+    ]
+    assert queries[2][2]["db.statement"] == "  SELECT a, b FROM t WHERE a = ?"
     assert [name for name, *_ in ours] == [
         "CREATE", "INSERT", "SELECT", "select", "SELECT", "SELECT", "SELECT", "INSERT",
     ]  # fmt: skip

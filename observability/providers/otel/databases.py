@@ -75,6 +75,7 @@ class QuerySpan(ChildSpan):
     per statement (encoding.query_attributes, SegmentBuilder.query_subsegment)."""
 
     context = None  # its SpanContext, an attribute (set as it starts) where the SDK's is a property
+    _ending = None  # what ends it in each span processor, else the provider's on_end
 
     def end(self, end_time=None):
         """As ChildSpan.end, the name and attributes scrubbed once per statement: the same
@@ -99,7 +100,11 @@ class QuerySpan(ChildSpan):
         # Ended, it is read and never written: spans of one statement share its clean dict.
         self._name, self._attributes = clean
         self._scrubbed_by = secrets
-        self._processor.on_end(self)
+        if self._ending is None:
+            self._processor.on_end(self)
+            return
+        for end in self._ending:  # the processors' ends (ChildSpanTracer.processors)
+            end(self)
 
     def __exit__(self, kind, error, traceback):
         """As use_span, which the SDK's start_as_current_span ends its span with."""
@@ -120,7 +125,7 @@ class ChildSpanTracer(trace.Tracer):
     def __init__(self, tracer, scope):
         self.tracer = tracer
         self.scope = scope  # the instrumentation's, as the SDK's tracer holds it
-        self._starting = (None, [])  # (the provider's processors, those to call on_start)
+        self._processors = (None, None)  # (the provider's processors, processors())
 
     def start_span(self, name, context=None, *args, **kwargs):
         if not trace.get_current_span(context).is_recording():
@@ -142,22 +147,40 @@ class ChildSpanTracer(trace.Tracer):
             return _NOT_RECORDED
         span = QuerySpan(self.tracer, self.scope, name, parent, kind, attributes)
         span.context = span._context
-        for processor in self.starting_processors():
+        starting, span._ending = self.processors()
+        for processor in starting:
             processor.on_start(span, parent_context=context)
         return span
 
-    def starting_processors(self):
-        """The provider's span processors whose on_start does something (the SDK's batch
-        processor's and the base class's do nothing), kept until a processor is added."""
+    def processors(self):
+        """(the provider's span processors whose on_start does something, the calls that end a
+        span of a sampled trace for each), kept until a processor is added. The SDK's batch
+        processor's on_start does nothing and its on_end, for a sampled span, hands it to its
+        batch (emit); a processor may name what its on_end does with a sampled span
+        (on_end_sampled); any other is called as it is."""
         processors = getattr(self.tracer.span_processor, "_span_processors", None)
         if processors is None:  # not the SDK's multi-processor: it is called as it is
-            return (self.tracer.span_processor,)
-        if self._starting[0] is not processors:
-            self._starting = processors, [
-                processor for processor in processors
-                if type(processor).on_start not in _NOTHING_ON_START
-            ]  # fmt: skip
-        return self._starting[1]
+            return (self.tracer.span_processor,), (self.tracer.span_processor.on_end,)
+        if self._processors[0] is not processors:
+            self._processors = (
+                processors,
+                (
+                    [p for p in processors if type(p).on_start not in _NOTHING_ON_START],
+                    [sampled_end(p) for p in processors],
+                ),
+            )
+        return self._processors[1]
+
+
+def sampled_end(processor):
+    """What ends a span of a sampled trace for `processor`: what its on_end would call."""
+    named = getattr(processor, "on_end_sampled", None)
+    if named is not None:
+        return named
+    batch = getattr(processor, "_batch_processor", None)
+    if type(processor) is BatchSpanProcessor and hasattr(batch, "emit"):
+        return batch.emit
+    return processor.on_end
 
 
 class ChildSpanTracerProvider(trace.TracerProvider):

@@ -342,7 +342,7 @@ def grouped(sdk_spans):
         spans = lists.get((id(resource), id(scope)))
         if spans is None:
             spans = lists[id(resource), id(scope)] = groups[resource][scope or None]
-        spans.append(span(sdk_span))
+        spans.append(query_span(sdk_span) if sdk_span.__class__ is QuerySpan else span(sdk_span))
     return groups
 
 

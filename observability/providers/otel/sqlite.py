@@ -24,10 +24,27 @@ from opentelemetry.instrumentation import dbapi
 from opentelemetry.instrumentation import sqlite3 as sqlite3_instrumentation
 from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 
+from observability.providers.otel.child_spans import _PLAIN as PLAIN
+from observability.providers.otel.child_spans import LIMITS
+from observability.providers.otel.databases import QuerySpan
+
 # Distinct statements whose operation name (and a connection's, whose attributes) are kept;
 # emptied when full, then filled again.
 MAX_STATEMENTS = 1024
 _operations = {}
+
+
+def within_limits(attributes):
+    """Whether a ChildSpan's set_attributes would keep `attributes` as they are: plain values
+    under str keys, fewer than the span's limit, and no limit to a value's length."""
+    return (
+        LIMITS.max_span_attribute_length is None
+        and len(attributes) <= LIMITS.max_span_attributes
+        and all(
+            key.__class__ is str and key and value.__class__ in PLAIN
+            for key, value in attributes.items()
+        )
+    )
 
 
 class Attributes:
@@ -72,15 +89,19 @@ class StatementCursorTracer(dbapi.CursorTracer):
         if self._db_api_integration.capture_parameters or statement.__class__ is not str:
             return super()._populate_span(span, cursor, *args)
         # traced_execution, its only caller, calls it for a span that records.
-        attributes = self.attributes.get(statement)
-        if attributes is None:
+        kept = self.attributes.get(statement)
+        if kept is None:
             made = Attributes()
             super()._populate_span(made, cursor, *args)
-            attributes = made.values
+            kept = made.values, within_limits(made.values)
             if len(self.attributes) >= MAX_STATEMENTS:
                 self.attributes = {}
-            self.attributes[statement] = attributes
-        span.set_attributes(attributes)
+            self.attributes[statement] = kept
+        attributes, plain = kept
+        if plain and span.__class__ is QuerySpan and not span._attributes:
+            span._attributes = attributes.copy()  # what its set_attributes would hold
+        else:
+            span.set_attributes(attributes)
         return None
 
 

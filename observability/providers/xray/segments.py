@@ -447,10 +447,11 @@ class SegmentProcessor(SpanProcessor):
         self.builder = builder
         self.send = send
         self.sender = BackgroundSender("X-Ray", self.send_spans, max_queued, batched=True)
+        # What on_end does with a span of a sampled trace (ChildSpanTracer.processors).
+        self.on_end_sampled = self.sender.put
 
     def on_end(self, span):
-        # A query's span is sampled: it is started only under a sampled span.
-        if span.__class__ is QuerySpan or span.context.trace_flags.sampled:
+        if span.context.trace_flags.sampled:
             self.sender.put(span)
 
     def send_spans(self, spans):
