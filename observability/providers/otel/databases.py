@@ -125,7 +125,7 @@ class ChildSpanTracer(trace.Tracer):
     def __init__(self, tracer, scope):
         self.tracer = tracer
         self.scope = scope  # the instrumentation's, as the SDK's tracer holds it
-        self._processors = (None, None)  # (the provider's processors, processors())
+        self._processors = (self, None)  # (the provider's processors, processors()): none yet
 
     def start_span(self, name, context=None, *args, **kwargs):
         if not trace.get_current_span(context).is_recording():
@@ -134,7 +134,9 @@ class ChildSpanTracer(trace.Tracer):
 
     def start_as_current_span(self, name, context=None, kind=SpanKind.INTERNAL, attributes=None):
         """The span of one query (the instrumentations' only use of it): a QuerySpan."""
-        parent = current_span(context)
+        parent = (context if context is not None else _current_context()).get(_SPAN_KEY)
+        if parent.__class__ not in _LOCAL_SPANS:
+            parent = current_span(context)
         if parent.__class__ in _LOCAL_SPANS:  # the SDK's span, or a ChildSpan: read directly
             if parent._end_time is not None:
                 return _NOT_RECORDED
@@ -147,7 +149,10 @@ class ChildSpanTracer(trace.Tracer):
             return _NOT_RECORDED
         span = QuerySpan(self.tracer, self.scope, name, parent, kind, attributes)
         span.context = span._context
-        starting, span._ending = self.processors()
+        seen, lists = self._processors
+        if seen is not getattr(self.tracer.span_processor, "_span_processors", None):
+            lists = self.processors()
+        starting, span._ending = lists
         for processor in starting:
             processor.on_start(span, parent_context=context)
         return span
@@ -160,16 +165,14 @@ class ChildSpanTracer(trace.Tracer):
         (on_end_sampled); any other is called as it is."""
         processors = getattr(self.tracer.span_processor, "_span_processors", None)
         if processors is None:  # not the SDK's multi-processor: it is called as it is
-            return (self.tracer.span_processor,), (self.tracer.span_processor.on_end,)
-        if self._processors[0] is not processors:
-            self._processors = (
-                processors,
-                (
-                    [p for p in processors if type(p).on_start not in _NOTHING_ON_START],
-                    [sampled_end(p) for p in processors],
-                ),
+            lists = (self.tracer.span_processor,), (self.tracer.span_processor.on_end,)
+        else:
+            lists = (
+                [p for p in processors if type(p).on_start not in _NOTHING_ON_START],
+                [sampled_end(p) for p in processors],
             )
-        return self._processors[1]
+        self._processors = processors, lists
+        return lists
 
 
 def sampled_end(processor):

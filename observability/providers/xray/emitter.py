@@ -11,6 +11,7 @@ from observability.scrubbing import scrub
 
 MAX_QUEUED_SEGMENTS = 2000
 PREFIX = f"{PROTOCOL_HEADER}{PROTOCOL_DELIMITER}"
+PREFIX_BYTES = PREFIX.encode()
 # What json.dumps(..., default=str), the SDK's serializer, writes, at a fraction of its cost:
 # datetimes and dataclasses go to str() as they would there, keys need not be strings.
 ORJSON_OPTIONS = (
@@ -20,10 +21,15 @@ ORJSON_OPTIONS = (
 
 def dumps(document):
     """The segment's JSON text, as the SDK's json.dumps(document, default=str) would write it."""
+    return encoded(document).decode()
+
+
+def encoded(document):
+    """dumps(document), as UTF-8 bytes: what goes into the datagram."""
     try:
-        return orjson.dumps(document, default=str, option=ORJSON_OPTIONS).decode()
+        return orjson.dumps(document, default=str, option=ORJSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):  # an integer over 64 bits, say
-        return json.dumps(document, default=str)
+        return json.dumps(document, default=str).encode()
 
 
 class BackgroundUDPEmitter(UDPEmitter):
@@ -41,8 +47,9 @@ class BackgroundUDPEmitter(UDPEmitter):
         self._send_data(PREFIX + dumps(scrub(entity.to_dict())))
 
     def send_document(self, document):
-        """Send a segment document now that is scrubbed already (the otel source's)."""
-        self._send_data(PREFIX + dumps(document))
+        """Send a segment document now that is scrubbed already (the otel source's): the
+        datagram _send_data sends, made as bytes rather than text encoded again."""
+        self._socket.sendto(PREFIX_BYTES + encoded(document), (self._ip, self._port))
 
     def flush(self, timeout=1.0):
         self.sender.flush(timeout)
