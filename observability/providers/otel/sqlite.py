@@ -106,11 +106,12 @@ class StatementCursorTracer(dbapi.CursorTracer):
 
 
 class SharedTracerCursor(dbapi.TracedCursorProxy):
-    """The instrumentation's cursor proxy, with its connection's CursorTracer."""
+    """The instrumentation's cursor proxy, with its connection's CursorTracer: a subclass made
+    for each connection holds it (StatementIntegration.cursor_class), so a cursor is made by
+    wrapt's own __init__, written in C."""
 
-    def __init__(self, cursor, cursor_tracer):
-        dbapi.ObjectProxy.__init__(self, cursor)
-        self._self_cursor_tracer = cursor_tracer
+    __init__ = dbapi.BaseObjectProxy.__init__
+    _self_cursor_tracer = None
 
 
 class SharedTracerConnection(dbapi.TracedConnectionProxy):
@@ -120,8 +121,7 @@ class SharedTracerConnection(dbapi.TracedConnectionProxy):
     __getattribute__ = dbapi.BaseObjectProxy.__getattribute__
 
     def cursor(self, *args, **kwargs):
-        integration = self._self_db_api_integration
-        return SharedTracerCursor(self.__wrapped__.cursor(*args, **kwargs), integration.tracer)
+        return self._self_db_api_integration.cursor_class(self.__wrapped__.cursor(*args, **kwargs))
 
 
 class StatementIntegration(dbapi.DatabaseApiIntegration):
@@ -131,6 +131,9 @@ class StatementIntegration(dbapi.DatabaseApiIntegration):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.tracer = StatementCursorTracer(self)
+        self.cursor_class = type(
+            "SharedTracerCursor", (SharedTracerCursor,), {"_self_cursor_tracer": self.tracer}
+        )
 
     def wrapped_connection(self, connect_method, args, kwargs):
         connection = connect_method(*args, **kwargs)
