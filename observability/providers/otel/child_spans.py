@@ -38,6 +38,17 @@ LIMITS = SpanLimits()
 class ChildSpan(ReadableSpan, trace.Span):
     """A child span: the API's Span while it runs, the SDK's ReadableSpan once ended."""
 
+    # ReadableSpan's fields that most spans leave as they start: set on the span when they change.
+    _dropped = 0
+    _events = ()  # a list once an event is added
+    _links = ()
+    _status = UNSET
+    _instrumentation_info = None
+    _end_time = None
+    _scrubbed_by = None  # the secrets its name and attributes were scrubbed of
+    _record_exception = True
+    _set_status_on_exception = True
+
     def __init__(
         self, tracer, scope, name, parent, kind, attributes, record_exception=True,
         set_status_on_exception=True,
@@ -58,18 +69,13 @@ class ChildSpan(ReadableSpan, trace.Span):
         )
         self._kind = kind
         self._attributes = {}
-        self._dropped = 0
-        self._events = []
-        self._links = ()
-        self._status = UNSET
         self._resource = tracer.resource
         self._instrumentation_scope = scope
-        self._instrumentation_info = None
-        self._end_time = None
-        self._scrubbed_by = None  # the secrets its name and attributes were scrubbed of
         self._processor = tracer.span_processor
-        self._record_exception = record_exception
-        self._set_status_on_exception = set_status_on_exception
+        if not record_exception:
+            self._record_exception = False
+        if not set_status_on_exception:
+            self._set_status_on_exception = False
         if attributes:
             self.set_attributes(attributes)
         self._start_time = time.time_ns()
@@ -112,6 +118,8 @@ class ChildSpan(ReadableSpan, trace.Span):
             return
         if len(self._events) >= LIMITS.max_events:
             return
+        if not self._events:
+            self._events = []
         if attributes:
             attributes = {
                 key: _clean_attribute_value(value, LIMITS.max_attribute_length)

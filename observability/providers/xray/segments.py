@@ -140,8 +140,15 @@ class SegmentBuilder:
             document = self.subsegment(span, [])
             document.update(type="subsegment", trace_id=to_xray(f"{trace_id:032x}"))
             out.append(document)
-        else:
-            self.wait(trace_id, [span])
+        else:  # as wait(trace_id, [span]), without its call while nothing overflows
+            waiting = self.waiting.get(trace_id)
+            if waiting is None:
+                self.waiting[trace_id] = [span]
+            else:
+                waiting.append(span)
+            self.waiting_count += 1
+            if self.waiting_count > MAX_WAITING_SPANS:
+                self.wait(trace_id, [])
 
     def wait(self, trace_id, spans):
         self.waiting.setdefault(trace_id, []).extend(spans)
