@@ -72,7 +72,7 @@ class QuerySpan(ChildSpan):
     under it, and the context's attach and detach were a sixth of what a query's span cost.
     Ended on leaving its `with` block, with the exception and status the SDK's context manager
     records. Its statement, one of a few, lets its OTLP attributes and X-Ray fields be made once
-    per statement (encoding.query_attributes, SegmentBuilder.query_subsegment)."""
+    per statement (encoding.query_span, SegmentBuilder.query_subsegment)."""
 
     context = None  # its SpanContext, an attribute (set as it starts) where the SDK's is a property
     _ending = None  # what ends it in each span processor, else the provider's on_end

@@ -232,8 +232,9 @@ def query_attributes(values):
         return attributes(b"\x4a", values)
     if encoded is None:
         encoded = attributes(b"\x4a", values)
-        if len(_QUERY_ATTRIBUTES) < _CACHED_QUERIES:
-            _QUERY_ATTRIBUTES[key] = encoded
+        if len(_QUERY_ATTRIBUTES) >= _CACHED_QUERIES:
+            _QUERY_ATTRIBUTES.clear()  # emptied, then filled again, as the other caches are
+        _QUERY_ATTRIBUTES[key] = encoded
     return encoded
 
 

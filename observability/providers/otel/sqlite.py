@@ -3,8 +3,8 @@
 
 The instrumentation wraps `sqlite3.connect`; each connection is a TracedConnectionProxy, each
 cursor a TracedCursorProxy with a CursorTracer of its own, whose traced_execution starts the
-query's span. Two of its steps cost a query more than the rest of its span together (README,
-Benchmark), for an answer that does not change:
+query's span. Three of its steps are repeated for every query (README, Benchmark) for an answer
+that does not change:
 - the operation name (`SELECT`, the span's name): the whole statement split into words to take
   the first; Django sends the same few statements again and again, so each one's is kept;
 - a CursorTracer made for every cursor (Django opens one per query), holding nothing but its
