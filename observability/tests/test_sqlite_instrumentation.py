@@ -6,12 +6,13 @@ import contextlib
 import sqlite3
 
 import pytest
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
 from opentelemetry.instrumentation import dbapi
 from opentelemetry.instrumentation import sqlite3 as sqlite3_instrumentation
 from opentelemetry.trace import SpanKind
 
 from observability.providers.otel import sqlite
-from observability.providers.otel.databases import ChildSpanTracerProvider
+from observability.providers.otel.databases import ChildSpanTracerProvider, QuerySpan
 from observability.scrubbing import scrub_attributes
 
 STATEMENTS = [
@@ -22,7 +23,11 @@ STATEMENTS = [
     ("SELECT a FROM t WHERE b = 'x'",),
     ("SELECT a FROM t WHERE b = 'x'",),  # again: its name comes from the kept one
     ("SELECT * FROM missing",),  # fails: the span records the error
+    ("",),  # no operation: the span is named by the database (or its system)
 ]
+
+
+NAMES = (sqlite3_instrumentation.__name__, sqlite3_instrumentation._DATABASE_SYSTEM)
 
 
 def integration(factory, provider):
@@ -81,7 +86,8 @@ def test_each_query_records_what_the_instrumentation_records(finished_spans, fre
     ]
     assert queries[2][2]["db.statement"] == "  SELECT a, b FROM t WHERE a = ?"
     assert [name for name, *_ in ours] == [
-        "CREATE", "INSERT", "SELECT", "select", "SELECT", "SELECT", "SELECT", "INSERT",
+        "CREATE", "INSERT", "SELECT", "select", "SELECT", "SELECT", "SELECT", "sqlite",
+        "INSERT",
     ]  # fmt: skip
 
 
@@ -117,3 +123,58 @@ def test_the_kept_names_are_emptied_when_full(finished_spans, fresh_names, monke
 def test_the_instrumentor_is_a_singleton_of_its_own():
     assert sqlite.SQLiteInstrumentor() is sqlite.SQLiteInstrumentor()
     assert sqlite.SQLiteInstrumentor() is not sqlite3_instrumentation.SQLite3Instrumentor()
+
+
+def client_spans(spans):
+    return [span for span in spans if span.kind is SpanKind.CLIENT]
+
+
+@pytest.mark.parametrize("key", ["suppress_instrumentation", _SUPPRESS_INSTRUMENTATION_KEY])
+def test_suppressed_instrumentation_traces_no_query_as_the_instrumentations(finished_spans, key):
+    provider, spans = finished_spans
+    queries = ChildSpanTracerProvider(provider)
+    for factory, tracers in [
+        (dbapi.DatabaseApiIntegration, provider),
+        (sqlite.StatementIntegration, queries),
+    ]:
+        connection = integration(factory, tracers).wrapped_connection(
+            sqlite3.connect, (":memory:",), {}
+        )
+        with provider.get_tracer("request").start_as_current_span("request"):
+            token = attach(set_value(key, True))
+            try:
+                assert connection.cursor().execute("SELECT 1").fetchall() == [(1,)]
+            finally:
+                detach(token)
+            connection.cursor().execute("SELECT 2")
+        connection.close()
+        assert [span.name for span in client_spans(spans)] == ["SELECT"]
+        spans.clear()
+
+
+def test_a_query_outside_a_recording_span_runs_without_one(finished_spans):
+    provider, spans = finished_spans
+    connection = integration(
+        sqlite.StatementIntegration, ChildSpanTracerProvider(provider)
+    ).wrapped_connection(sqlite3.connect, (":memory:",), {})
+    assert connection.cursor().execute("SELECT 1").fetchall() == [(1,)]
+    with provider.get_tracer("request").start_as_current_span("request"):
+        assert connection.cursor().execute("SELECT 2").fetchall() == [(2,)]
+    with pytest.raises(sqlite3.OperationalError):
+        connection.cursor().execute("SELECT * FROM missing")
+    connection.close()
+    assert [type(span) for span in client_spans(spans)] == [QuerySpan]
+
+
+def test_comments_or_database_metrics_leave_the_instrumentations_path(finished_spans):
+    provider, spans = finished_spans
+    queries = ChildSpanTracerProvider(provider)
+    assert sqlite.StatementIntegration(*NAMES, tracer_provider=queries).tracer.lean
+    assert not sqlite.StatementIntegration(*NAMES, tracer_provider=provider).tracer.lean
+    commented = sqlite.StatementIntegration(*NAMES, tracer_provider=queries, enable_commenter=True)
+    assert not commented.tracer.lean
+    connection = commented.wrapped_connection(sqlite3.connect, (":memory:",), {})
+    with provider.get_tracer("request").start_as_current_span("request"):
+        connection.cursor().execute("SELECT 1")
+    connection.close()
+    assert [span.name for span in client_spans(spans)] == ["SELECT"]

@@ -20,13 +20,22 @@ traced_execution, _populate_span and the proxies are its own code, and the tests
 spans with what the unmodified instrumentation records.
 """
 
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.instrumentation import dbapi
 from opentelemetry.instrumentation import sqlite3 as sqlite3_instrumentation
+from opentelemetry.instrumentation._semconv import _report_new
 from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
+from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN as SUPPRESSED
+from opentelemetry.trace import SpanKind
 
 from observability.providers.otel.child_spans import _PLAIN as PLAIN
 from observability.providers.otel.child_spans import LIMITS
-from observability.providers.otel.databases import QuerySpan
+from observability.providers.otel.databases import (
+    _NOT_RECORDED,
+    ChildSpanTracer,
+    QuerySpan,
+    _current_context,
+)
 
 # Distinct statements whose operation name (and a connection's, whose attributes) are kept;
 # emptied when full, then filled again.
@@ -69,7 +78,48 @@ class StatementCursorTracer(dbapi.CursorTracer):
 
     def __init__(self, integration):
         super().__init__(integration)
-        self.attributes = {}  # statement -> its span's attributes
+        self.attributes = {}  # statement -> (its span's attributes, whether within_limits)
+        # Whether a query runs as the database spans run it: its tracer a ChildSpanTracer
+        # (whose span for a query is a QuerySpan, or none), no sql comments, no parameters,
+        # and no database metrics (recorded only under the new semantic conventions).
+        self.lean = (
+            integration._tracer.__class__ is ChildSpanTracer
+            and not self._commenter_enabled
+            and not integration.capture_parameters
+            and not _report_new(integration._sem_conv_opt_in_mode_db)
+        )
+
+    def traced_execution(self, cursor, query_method, *args, **kwargs):
+        """The instrumentation's traced_execution, its steps inline where the query runs as the
+        database spans run it (self.lean: only the span to start, fill and end); otherwise as
+        it is."""
+        statement = args[0] if args else None
+        if not self.lean or statement.__class__ is not str:
+            return super().traced_execution(cursor, query_method, *args, **kwargs)
+        context = _current_context()  # as is_instrumentation_enabled() reads it
+        if context.get(_SUPPRESS_INSTRUMENTATION_KEY) or context.get(SUPPRESSED):
+            return query_method(*args, **kwargs)
+        integration = self._db_api_integration
+        name = _operations.get(statement)
+        if name is None:
+            name = self.get_operation_name(cursor, args)
+        span = integration._tracer.start_as_current_span(
+            name or integration.database or integration.name, kind=SpanKind.CLIENT
+        )
+        if span is _NOT_RECORDED:  # no span: the instrumentation's would not record
+            return query_method(*args, **kwargs)
+        kept = self.attributes.get(statement)
+        if kept is not None and kept[1] and not span._attributes:
+            span._attributes = kept[0].copy()  # what _populate_span would set
+        else:
+            self._populate_span(span, cursor, *args)
+        try:
+            result = query_method(*args, **kwargs)
+        except BaseException as error:  # as leaving the instrumentation's `with` block
+            span.__exit__(error.__class__, error, error.__traceback__)
+            raise
+        span.end()
+        return result
 
     def get_operation_name(self, cursor, args):
         global _operations
