@@ -268,17 +268,18 @@ def query_span(query):
             _QUERY_PARTS = {}
         _QUERY_PARTS[key] = parts
     start, end = query._start_time, query._end_time
-    body = b"".join(
+    start = b"\x39" + start.to_bytes(8, "little") if start else b""
+    end = b"\x41" + end.to_bytes(8, "little") if end else b""
+    head, tail = parts
+    # Its length first, then its fields: the statement's bytes are copied once, not twice.
+    size = 38 + len(head) + len(start) + len(end) + len(tail)  # 38: the three ids and their tags
+    return b"".join(
         (
+            b"\x12", _VARINTS[size] if size < SMALL else _varint(size),
             b"\x0a\x10", context[0].to_bytes(16, "big"), b"\x12\x08", context[1].to_bytes(8, "big"),
-            b"\x22\x08", query._parent[1].to_bytes(8, "big"), parts[0],
-            b"\x39" + start.to_bytes(8, "little") if start else b"",
-            b"\x41" + end.to_bytes(8, "little") if end else b"",
-            parts[1],
+            b"\x22\x08", query._parent[1].to_bytes(8, "big"), head, start, end, tail,
         )
     )  # fmt: skip
-    size = len(body)
-    return b"\x12" + (_VARINTS[size] if size < SMALL else _varint(size)) + body
 
 
 def child_span(query, encoded_attributes):
@@ -348,20 +349,21 @@ def grouped(sdk_spans):
 
 
 def encode_spans(sdk_spans):
-    """ExportTraceServiceRequest's bytes."""
-    out = []
+    """ExportTraceServiceRequest's bytes. Each message's length is summed from its parts' and
+    written before them, and all are joined once: the spans' bytes (a query's statement among
+    them) are copied into the request once, not once per enclosing message."""
+    chunks = []
     for resource, scopes in grouped(sdk_spans).items():
-        payload = [field(b"\x0a", once(resource, _encode_resource))]
+        resource_chunks = [field(b"\x0a", once(resource, _encode_resource))]
         for scope, spans in scopes.items():
-            scope_spans = field(b"\x0a", once(scope, _encode_instrumentation_scope))
-            scope_spans += b"".join(spans)
+            scope_chunks = [field(b"\x0a", once(scope, _encode_instrumentation_scope)), *spans]
             if scope is not None and scope.schema_url:
-                scope_spans += field(b"\x1a", scope.schema_url.encode())
-            payload.append(field(b"\x12", scope_spans))
+                scope_chunks.append(field(b"\x1a", scope.schema_url.encode()))
+            resource_chunks += [b"\x12", varint(sum(map(len, scope_chunks))), *scope_chunks]
         if resource.schema_url:
-            payload.append(field(b"\x1a", resource.schema_url.encode()))
-        out.append(field(b"\x0a", b"".join(payload)))
-    return b"".join(out)
+            resource_chunks.append(field(b"\x1a", resource.schema_url.encode()))
+        chunks += [b"\x0a", varint(sum(map(len, resource_chunks))), *resource_chunks]
+    return b"".join(chunks)
 
 
 class BytesEncodingSpanExporter(OTLPSpanExporter):
