@@ -46,6 +46,10 @@ VARIANTS = {
 }
 
 
+# A part of "on" -> the scenario that has it switched off.
+PARTS = {"database spans": "on-nodb", "request metrics": "on-nometrics"}
+
+
 def planned_runs(endpoints, requests):
     """The runs to count, longest first so that the two cores finish together: with "home"
     selected, its base and loaded runs with all providers on; the base run with all off, and
@@ -72,6 +76,9 @@ def report_home(costs, requests):
         ratio = costs["off", "home"] / costs[name, "home"]
         print(f"{name:<12}{costs[name, 'home'] / 1e6:>12.2f}{ratio:>8.3f}")
     print("(vs off: off's instructions over the scenario's, as a throughput ratio would read)")
+    print("\nWhat a part costs all on (on less the scenario without it), M instr/req")
+    for part, scenario in PARTS.items():
+        print(f"{part:<16}{(costs['on', 'home'] - costs[scenario, 'home']) / 1e6:>+8.3f}")
 
 
 def report_endpoints(costs, endpoints, requests):

@@ -15,8 +15,11 @@ that does not change:
   of it gets a copy.
 And the connection proxy reads its attributes as wrapt's proxy does, in C: the instrumentation's
 proxy reads every one, its cursor method too, through a __getattribute__ written in Python.
+Where a query runs as the database spans run it (a ChildSpanTracer; no sql comments, parameters
+or database metrics), traced_execution's steps are written inline (about half the Python calls a
+query made); anywhere else the instrumentation's own traced_execution runs.
 The spans, their names and attributes, what is traced and what is not, are the instrumentation's:
-traced_execution, _populate_span and the proxies are its own code, and the tests compare the
+_populate_span, get_operation_name and the proxies are its own code, and the tests compare the
 spans with what the unmodified instrumentation records.
 """
 
