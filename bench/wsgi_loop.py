@@ -10,7 +10,10 @@ of its latest answer, and with
 No sending runs on a timer here: under valgrind the clock runs about fifty times slower per
 request, so timer-driven batches would be fifty times smaller and their fixed cost fifty times
 larger per request than in service. Batches leave when full (OpenTelemetry's 512 spans), and the
-rest at the one flush at the end.
+rest at the flush after the warm-up and at the end. The same holds for the request metrics'
+exports (once a minute in service, over thousands of requests): they run at those flushes only,
+where a timer would have fired once or twice in a run, by the wall clock, and charged a whole
+export to a couple of hundred requests.
 """
 
 import argparse
@@ -26,18 +29,22 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cruddur.settings")
 os.environ["OTEL_BSP_SCHEDULE_DELAY"] = str(3_600_000)
+os.environ["OBSERVABILITY_METRICS_INTERVAL"] = "3600"
 
 from bench.endpoints import ENDPOINTS  # noqa: E402
 
 SENDERS = []
+FLUSHERS = []  # the request metrics' PeriodicFlush, one per provider that takes them
 ANSWERED = collections.Counter()
 ANSWER_BYTES = {}  # the length of each endpoint's latest answer
 
 
 def senders_without_timer():
     """Every BackgroundSender (X-Ray, Rollbar, CloudWatch Logs) waits an hour between drains,
-    and is remembered for the flush at the end."""
+    and is remembered for the flush at the end, as is every PeriodicFlush (whose interval is
+    the hour set above)."""
     from observability.background import BackgroundSender
+    from observability.metrics import PeriodicFlush
 
     original = BackgroundSender.__init__
 
@@ -47,6 +54,13 @@ def senders_without_timer():
         SENDERS.append(self)
 
     BackgroundSender.__init__ = init
+    original_flusher = PeriodicFlush.__init__
+
+    def init_flusher(self, *args, **kwargs):
+        original_flusher(self, *args, **kwargs)
+        FLUSHERS.append(self)
+
+    PeriodicFlush.__init__ = init_flusher
 
 
 def request(application, name):
@@ -85,6 +99,8 @@ def flush():
         if thread.name == "cloudwatch-log-group":  # started once, with the handler
             thread.join(timeout=60)
 
+    for flusher in FLUSHERS:  # before the senders: EMF lines go out through CloudWatch's
+        flusher.flush()
     provider = trace.get_tracer_provider()
     if hasattr(provider, "force_flush"):
         provider.force_flush()
