@@ -161,22 +161,34 @@ class RequestMetricsMiddleware:
 class PeriodicFlush:
     """Calls `flush()` every `interval` seconds from a daemon thread, and once more when the
     process stops (observability.background's exit hooks), in this process and in every process
-    forked from it (gunicorn's --preload)."""
+    forked from it (gunicorn's --preload).
 
-    def __init__(self, name, flush, interval):
+    With `exit_seconds`, that last flush runs in the thread too: it begins first among the exit
+    hooks, so that it sends while the other senders send theirs, and the stop waits for it
+    `exit_seconds` at most. Without, an exit hook calls it (for a flush that only hands its
+    lines to another sender, which must have them before it sends its last)."""
+
+    def __init__(self, name, flush, interval, exit_seconds=None):
         self.name, self.flush, self.interval = name, flush, interval
-        self.stopped = threading.Event()
+        self.exit_seconds = exit_seconds
         self.start()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self.start)
 
     def start(self):
         self.stopped = threading.Event()
-        threading.Thread(target=self.run, name=self.name, daemon=True).start()
-        on_exit(self.stop)
+        self.thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self.thread.start()
+        if self.exit_seconds is None:
+            on_exit(self.stop)
+        else:
+            on_exit(self.stopped.set, first=True)
+            on_exit(lambda: self.thread.join(self.exit_seconds))
 
     def run(self):
         while not self.stopped.wait(self.interval):
+            self.flush_failing_open()
+        if self.exit_seconds is not None:
             self.flush_failing_open()
 
     def stop(self):

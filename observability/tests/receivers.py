@@ -186,12 +186,14 @@ def metric_points(metric, scope, resource, headers):
     for point in data.data_points:
         values = {"value": point.as_int or point.as_double} if kind in ("sum", "gauge") else {
             "count": point.count, "sum": point.sum, "bucket_counts": list(point.bucket_counts),
-            "explicit_bounds": list(point.explicit_bounds),
+            "explicit_bounds": list(point.explicit_bounds), "min": point.min, "max": point.max,
         }  # fmt: skip
         found.append({
             "name": metric.name, "unit": metric.unit, "kind": kind, "scope": scope,
             "temporality": getattr(data, "aggregation_temporality", None),
-            "service": resource.get("service.name"), "headers": headers,
+            "monotonic": getattr(data, "is_monotonic", None),
+            "service": resource.get("service.name"), "version": resource.get("service.version"),
+            "headers": headers, "start": point.start_time_unix_nano, "end": point.time_unix_nano,
             "attributes": {a.key: a.value.string_value for a in point.attributes}, **values,
         })  # fmt: skip
     return found

@@ -51,6 +51,7 @@ def test_the_release_reaches_every_backend(
             )
         )
     assert {span["version"] for span in otlp.spans()} == {RELEASE}
+    assert {point["version"] for point in otlp.metric_points()} == {RELEASE}  # at the stop
     assert [doc["service"]["version"] for doc in segments(daemon)] == [RELEASE, RELEASE]
     assert item["data"]["code_version"] == RELEASE
     assert all(f" release={RELEASE} " in line for line in logged), logged

@@ -231,3 +231,61 @@ def test_a_failing_recorder_neither_fails_the_request_nor_stops_the_others(rf):
     [(route, status_class, seconds)] = recorded
     assert (route, status_class) == (UNMATCHED_ROUTE, "5xx")
     assert 0 <= seconds < 1
+
+
+def test_the_otlp_aggregation_on_the_wire_interval_by_interval(otlp):
+    """In-process, with the SDK's OTLP exporter: the histogram's buckets, sum, min and max are
+    the latencies recorded; each interval follows the last; an idle series counts 0 requests
+    and no latency; the stop exports once more."""
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    from observability.providers.otel.metrics import BOUNDS, OtlpRequestMetrics
+
+    with override_settings(OBSERVABILITY={"release": "r-123", "service_name": "metrics-test"}):
+        exporter = OTLPMetricExporter(endpoint=f"{otlp.url}/v1/metrics", timeout=5)
+        recorder = OtlpRequestMetrics(exporter, 3600)  # no export but those asked for here
+    latencies = [0.0031, 0.0031, 0.25, 200.0]  # the last beyond every bound
+    for seconds in latencies:
+        recorder(HOME, "2xx", seconds)
+    recorder(EXPLODE, "5xx", BOUNDS[10])  # on a bound: counts in that bound's bucket
+    recorder.flush()
+    first = otlp.metric_points()
+    recorder(EXPLODE, "5xx", 0.5)
+    recorder.flush()
+    second = otlp.metric_points()[len(first) :]
+    recorder.flusher.stopped.set()  # as the process's stop does: the thread exports once more
+    recorder.flusher.thread.join(5)
+    last = otlp.metric_points()[len(first) + len(second) :]
+
+    assert {(p["service"], p["version"], p["scope"]) for p in first} == {
+        ("metrics-test", "r-123", "observability.request_metrics")
+    }
+    histograms = [p for p in first if p["kind"] == "histogram"]
+    [home] = [p for p in histograms if p["attributes"]["http.route"] == HOME]
+    expected = [0] * (len(BOUNDS) + 1)
+    for seconds in latencies:
+        expected[next((i for i, bound in enumerate(BOUNDS) if seconds <= bound), len(BOUNDS))] += 1
+    assert home["bucket_counts"] == expected
+    assert (home["count"], home["min"], home["max"]) == (4, 0.0031, 200.0)
+    assert home["sum"] == pytest.approx(sum(latencies))
+    [exploded] = [p for p in histograms if p is not home]
+    assert exploded["bucket_counts"][10] == 1 == exploded["count"]
+    assert otel_series(first, "http.server.errors", "value") == {(EXPLODE, "5xx"): 1}
+    assert {p["temporality"] for p in first} == {1}  # delta
+    assert {p["monotonic"] for p in first if p["kind"] == "sum"} == {True}
+
+    assert otel_series(second, "http.server.requests", "value") == {
+        (HOME, "2xx"): 0, (EXPLODE, "5xx"): 1,
+    }  # fmt: skip
+    assert otel_series(second, "http.server.errors", "value") == {(EXPLODE, "5xx"): 1}
+    [latency] = [p for p in second if p["kind"] == "histogram"]
+    assert (latency["attributes"]["http.route"], latency["min"], latency["max"]) == (
+        EXPLODE, 0.5, 0.5,
+    )  # fmt: skip
+    [(start, end)] = {(p["start"], p["end"]) for p in second}
+    assert {p["end"] for p in first} == {start}
+    assert start < end
+    assert otel_series(last, "http.server.requests", "value") == {
+        (HOME, "2xx"): 0, (EXPLODE, "5xx"): 0,
+    }  # fmt: skip
+    assert not recorder.flusher.thread.is_alive()

@@ -1,66 +1,58 @@
-"""Request metrics as OpenTelemetry metrics: the SDK's instruments, aggregated in the process by
-its MeterProvider and exported by a PeriodicExportingMetricReader over OTLP/HTTP (/v1/metrics of
-the traces' endpoint, with their headers) once per interval, and once more when the process stops.
+"""Request metrics as OpenTelemetry metrics, exported over OTLP/HTTP (/v1/metrics of the traces'
+endpoint, with their headers) by the SDK's metric exporter once per interval, and once more when
+the process stops.
+
+The aggregation is ours (OtlpRequestMetrics), not the SDK's MeterProvider: a request adds to its
+series' counts and histogram bucket under a lock, where the SDK's `Histogram.record` cost some
+50,000 instructions per request (a Measurement, `_clean_attribute_value`, the attribute hashing
+of `_view_instrument_match`), half of what the issue allows request metrics in all. Once per
+interval the series are written as the SDK's own data points (opentelemetry.sdk.metrics.export)
+and handed to its OTLPMetricExporter, which encodes and sends them as it would the SDK's.
 
 Temporality is delta: Honeycomb stores each data point as an event, so with deltas SUM() of the
 counters and the histogram's percentiles read per time bucket, across workers, directly; with
 cumulative totals every worker's running total would need RATE_SUM() and would restart with the
-worker (gunicorn's max-requests recycling). The request counter is observable (see
-RequestMetricsRecorder), so it reports every series it has seen each interval, 0 when idle: at
-most one per route and status class.
+worker (gunicorn's max-requests recycling). The request counter reports every series the process
+has seen each interval, 0 when idle (at most one per route and status class); errors and
+latencies only the series that had some.
 
-The meter provider is ours alone, never the global one: the Django instrumentation's own
-instruments (http.server.duration, keyed by the raw target of every unmatched path, and
+Nothing here touches the global meter provider: the Django instrumentation's own instruments
+(http.server.duration, keyed by the raw target of every unmatched path, and
 http.server.active_requests) stay no-ops (tracing.instrument_django), so nothing is counted twice
 and no series per URL leaves the process."""
 
+import bisect
 import math
 import threading
+import time
 
-from observability.background import on_exit
-from observability.conf import conf
-from observability.metrics import ERROR_CLASS, LATENCY_GRID_MS
+from opentelemetry.sdk.metrics.export import AggregationTemporality
 
+from observability.metrics import ERROR_CLASS, LATENCY_GRID_MS, PeriodicFlush
+
+DELTA = AggregationTemporality.DELTA
 SCOPE = "observability.request_metrics"
-# Milliseconds the stopping process gives the last export (its own thread; a collector that is
-# down delays the stop by this much at most).
-EXIT_MILLIS = 1000
+# Seconds the stopping process waits for the last export (in the flush's own thread, begun
+# first: a collector that is down delays the stop by this much at most).
+EXIT_SECONDS = 1.0
 ROUTE, STATUS_CLASS = "http.route", "http.response.status_class"
-
-
-def delta_temporality():
-    from opentelemetry.sdk.metrics import (
-        Counter,
-        Histogram,
-        ObservableCounter,
-        ObservableGauge,
-        ObservableUpDownCounter,
-        UpDownCounter,
-    )
-    from opentelemetry.sdk.metrics.export import AggregationTemporality
-
-    delta, cumulative = AggregationTemporality.DELTA, AggregationTemporality.CUMULATIVE
-    return {
-        Counter: delta, Histogram: delta, ObservableCounter: delta,
-        UpDownCounter: cumulative, ObservableUpDownCounter: cumulative,
-        ObservableGauge: cumulative,
-    }  # fmt: skip
+# The histogram's bucket bounds in seconds; a latency counts in the first bucket whose bound it
+# does not exceed (bisect_left), above the last in one more.
+BOUNDS = tuple(point / 1000 for point in LATENCY_GRID_MS)
+REQUESTS = dict(name="http.server.requests", unit="{request}", description="Requests served.")
+ERRORS = dict(name="http.server.errors", unit="{request}", description="Requests answered 5xx.")
+DURATION = dict(
+    name="http.server.request.duration", unit="s", description="Time to answer a request."
+)
+SEND_TEST = dict(name="observability.send_test", unit="", description="")
 
 
 def metric_exporter(provider):
     """The otel provider's metric exporter: OTLP/HTTP beside its traces, or the console."""
-    from opentelemetry.sdk.metrics import Histogram
-    from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation
-
-    boundaries = [point / 1000 for point in LATENCY_GRID_MS]
-    options = {
-        "preferred_temporality": delta_temporality(),
-        "preferred_aggregation": {Histogram: ExplicitBucketHistogramAggregation(boundaries)},
-    }
     if provider.options["exporter"] == "console":
         from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
 
-        return ConsoleMetricExporter(**options)
+        return ConsoleMetricExporter()
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
     from observability.providers.otel import EXPORT_TIMEOUT
@@ -69,102 +61,128 @@ def metric_exporter(provider):
         endpoint=f"{provider.endpoint()}/v1/metrics",
         headers=provider.headers(),
         timeout=EXPORT_TIMEOUT,
-        **options,
     )
 
 
-def meter_provider(reader):
-    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+class Series:
+    """One route and status class's requests in the interval: counts, the latencies' sum,
+    least, greatest and histogram buckets (seconds)."""
 
-    return MeterProvider(
-        metric_readers=[reader],
-        # Measured outside the request's span (RequestMetricsMiddleware is outermost): there is
-        # no trace to link an exemplar to, only the cost of looking for one.
-        exemplar_filter=AlwaysOffExemplarFilter(),
-        resource=Resource.create({SERVICE_NAME: conf.service_name}),
-        shutdown_on_exit=False,  # at exit, beside the other senders
-    )
+    __slots__ = ("buckets", "count", "errors", "high", "low", "total")
 
+    def __init__(self):
+        self.count = self.errors = 0
+        self.total, self.low, self.high = 0.0, math.inf, 0.0
+        self.buckets = [0] * (len(BOUNDS) + 1)
 
-def periodic_reader(exporter, interval_millis):
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    def point(self, attributes, since, now):
+        """The SDK's histogram data point of the series."""
+        from opentelemetry.sdk.metrics.export import HistogramDataPoint
 
-    return PeriodicExportingMetricReader(exporter, export_interval_millis=interval_millis)
-
-
-def begin_last_export(reader):
-    """Lets the reader's thread start its last collection and export now (what its shutdown
-    does first), so that it runs while the other senders send theirs, not after them."""
-    event = getattr(reader, "_shutdown_event", None)
-    if event is not None:  # else shutdown() alone does it, later
-        event.set()
-
-
-class RequestMetricsRecorder:
-    """Records each request by route and status class: into the SDK's latency histogram (the
-    one SDK call a request makes: each costs some 50,000 instructions), the SDK's error counter
-    on a 5xx, and a count of its own that the SDK reads, as an observable counter of requests,
-    when it collects."""
-
-    def __init__(self, meter):
-        self.lock = threading.Lock()
-        self.requests = {}  # (route, status class): requests since the start, as observed
-        self.attributes = {}  # one attributes dict per series, made once (they are few)
-        meter.create_observable_counter(
-            "http.server.requests", callbacks=[self.observe], unit="{request}",
-            description="Requests served.",
+        return HistogramDataPoint(
+            attributes, since, now, count=self.count, sum=self.total, bucket_counts=self.buckets,
+            explicit_bounds=BOUNDS, min=self.low, max=self.high,
         )  # fmt: skip
-        self.errors = meter.create_counter(
-            "http.server.errors", unit="{request}", description="Requests answered 5xx."
-        )
-        self.duration = meter.create_histogram(
-            "http.server.request.duration", unit="s", description="Time to answer a request."
-        )
+
+
+class OtlpRequestMetrics:
+    """The recorder the otel provider hands to RequestMetricsMiddleware: adds each request to its
+    series, and exports the interval's series through `exporter` every `interval` seconds (and
+    when the process stops)."""
+
+    def __init__(self, exporter, interval):
+        from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+        from observability.providers.otel.tracing import service_resource
+
+        self.exporter = exporter
+        self.resource = service_resource()
+        self.scope = InstrumentationScope(SCOPE)
+        self.lock = threading.Lock()
+        self.series = {}  # (route, status class): Series, since `self.since`
+        self.seen = {}  # (route, status class): its attributes, for every series ever counted
+        self.since = time.time_ns()
+        self.flusher = PeriodicFlush("otel-metrics", self.flush, interval, EXIT_SECONDS)
 
     def __call__(self, route, status_class, seconds):
-        key = (route, status_class)
-        attributes = self.attributes.get(key)
-        if attributes is None:
-            attributes = self.attributes.setdefault(key, {ROUTE: route, STATUS_CLASS: status_class})
+        bucket = bisect.bisect_left(BOUNDS, seconds)
         with self.lock:
-            self.requests[key] = self.requests.get(key, 0) + 1
-        self.duration.record(seconds, attributes)
-        if status_class == ERROR_CLASS:
-            self.errors.add(1, attributes)
+            series = self.series.get((route, status_class))
+            if series is None:
+                series = self.series[(route, status_class)] = Series()
+            series.count += 1
+            series.total += seconds
+            series.buckets[bucket] += 1
+            if seconds < series.low:
+                series.low = seconds
+            if seconds > series.high:
+                series.high = seconds
+            if status_class == ERROR_CLASS:
+                series.errors += 1
 
-    def observe(self, options):
-        from opentelemetry.metrics import Observation
-
+    def take(self):
+        """The interval's series, and when it began and ended (ns); a new interval begins."""
+        now = time.time_ns()
         with self.lock:
-            counts = list(self.requests.items())
-        return [Observation(count, self.attributes[key]) for key, count in counts]
+            taken, self.series = self.series, {}
+            since, self.since = self.since, now
+        for route, status_class in taken:
+            if (route, status_class) not in self.seen:
+                self.seen[route, status_class] = {ROUTE: route, STATUS_CLASS: status_class}
+        return taken, since, now
+
+    def flush(self):
+        taken, since, now = self.take()
+        if self.seen:
+            self.exporter.export(self.metrics_data(taken, since, now))
+
+    def metrics_data(self, taken, since, now):
+        """The interval's series as the SDK's MetricsData: requests for every series seen,
+        errors and the latency histogram for those that had some."""
+        from opentelemetry.sdk.metrics.export import Histogram, Metric
+
+        requests = {key: taken[key].count if key in taken else 0 for key in self.seen}
+        errors = {key: series.errors for key, series in taken.items() if series.errors}
+        metrics = [counter(REQUESTS, requests, self.seen, since, now)]
+        if errors:
+            metrics.append(counter(ERRORS, errors, self.seen, since, now))
+        if taken:
+            points = [series.point(self.seen[key], since, now) for key, series in taken.items()]
+            histogram = Histogram(points, aggregation_temporality=DELTA)
+            metrics.append(Metric(**DURATION, data=histogram))
+        return metrics_data(self.resource, self.scope, metrics)
+
+
+def counter(metric, values, attributes, since, now):
+    """A delta counter `metric` ({name, unit, description}) of `values` ({key: value}), each
+    point with `attributes[key]`."""
+    from opentelemetry.sdk.metrics.export import Metric, NumberDataPoint, Sum
+
+    points = [NumberDataPoint(attributes[key], since, now, value) for key, value in values.items()]
+    return Metric(**metric, data=Sum(points, aggregation_temporality=DELTA, is_monotonic=True))
+
+
+def metrics_data(resource, scope, metrics):
+    from opentelemetry.sdk.metrics.export import MetricsData, ResourceMetrics, ScopeMetrics
+
+    scoped = ScopeMetrics(scope, metrics, schema_url="")
+    return MetricsData([ResourceMetrics(resource, [scoped], schema_url="")])
 
 
 def start_request_metrics(provider, interval_seconds):
     """This process's request-metric recorder, exporting every `interval_seconds`."""
-    reader = periodic_reader(metric_exporter(provider), interval_seconds * 1000)
-    meters = meter_provider(reader)
-    on_exit(lambda: begin_last_export(reader), first=True)
-    on_exit(lambda: meters.shutdown(timeout_millis=EXIT_MILLIS))
-    return RequestMetricsRecorder(meters.get_meter(SCOPE))
+    return OtlpRequestMetrics(metric_exporter(provider), interval_seconds)
 
 
 def send_test_metric(provider):
     """Exports one data point of `observability.send_test` now; True when the exporter says it
     was accepted."""
     from opentelemetry.sdk.metrics.export import MetricExportResult
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-    exporter = metric_exporter(provider)
-    results, export = [], exporter.export
+    from observability.providers.otel.tracing import service_resource
 
-    def recording(*args, **kwargs):
-        results.append(export(*args, **kwargs))
-        return results[-1]
-
-    exporter.export = recording
-    meters = meter_provider(periodic_reader(exporter, math.inf))  # no thread: the flush sends
-    meters.get_meter(SCOPE).create_counter("observability.send_test").add(1)
-    meters.force_flush()
-    meters.shutdown()
-    return results == [MetricExportResult.SUCCESS]
+    now = time.time_ns()
+    metric = counter(SEND_TEST, {"test": 1}, {"test": {}}, now, now)
+    data = metrics_data(service_resource(), InstrumentationScope(SCOPE), [metric])
+    return metric_exporter(provider).export(data) == MetricExportResult.SUCCESS

@@ -37,20 +37,27 @@ def tracer_provider(sampler):
     return provider
 
 
-def build_tracer_provider(sampler, processor=None):
-    from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
+def service_resource():
+    """The resource of this process's spans and metrics: the service's name and its release."""
     from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
-    from opentelemetry.sdk.trace import TracerProvider
 
     from observability.conf import conf
-    from observability.providers.otel.child_spans import lean_tracers
 
-    # X-Ray-compatible trace ids: the same id names the request in every backend.
     resource = {SERVICE_NAME: conf.service_name}
     if conf.release:
         resource[SERVICE_VERSION] = conf.release
+    return Resource.create(resource)
+
+
+def build_tracer_provider(sampler, processor=None):
+    from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from observability.providers.otel.child_spans import lean_tracers
+
+    # X-Ray-compatible trace ids: the same id names the request in every backend.
     provider = TracerProvider(
-        resource=Resource.create(resource),
+        resource=service_resource(),
         id_generator=AwsXRayIdGenerator(),
         sampler=sampler,
         shutdown_on_exit=False,  # at exit, beside the other senders (tracer_provider)
