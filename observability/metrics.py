@@ -7,10 +7,13 @@ hands (route, status class, seconds) to each provider's recorder, which adds it 
 aggregates. Routes are templates (observability.routes); a path that resolves to no route counts
 as UNMATCHED_ROUTE, so that a scan of random paths cannot make new series."""
 
+import bisect
+import itertools
 import math
 import os
 import re
 import threading
+import time
 from time import perf_counter
 
 from django.core.checks import Warning
@@ -36,10 +39,9 @@ LATENCY_GRID_MS = tuple(
 )
 
 
-def grid_point(milliseconds):
-    """The point of LATENCY_GRID_MS nearest (on a log scale) to `milliseconds`."""
-    step = round(math.log10(max(milliseconds, 1e-6)) * STEPS_PER_DECADE)
-    return LATENCY_GRID_MS[min(max(step, FIRST_STEP), LAST_STEP) - FIRST_STEP]
+# The log-scale midpoints between the grid's neighbouring points: a latency is nearest to the
+# point of the first midpoint it does not exceed, or to the last point when it exceeds them all.
+GRID_MIDPOINTS_MS = tuple(math.sqrt(a * b) for a, b in itertools.pairwise(LATENCY_GRID_MS))
 
 
 def interval_seconds():
@@ -156,6 +158,60 @@ class RequestMetricsMiddleware:
                 problems.warn(("metrics", "record"), "observability: %r failed", record,
                               exc_info=True)  # fmt: skip
         return response
+
+
+class Series:
+    """One route and status class's requests in an interval: how many, how many were errors,
+    and their latencies' sum, least, greatest and count per bucket (`buckets` of them)."""
+
+    __slots__ = ("buckets", "count", "errors", "high", "low", "total")
+
+    def __init__(self, buckets):
+        self.count = self.errors = 0
+        self.total, self.low, self.high = 0.0, math.inf, 0.0
+        self.buckets = [0] * buckets
+
+
+class SeriesRecorder:
+    """A recorder for RequestMetricsMiddleware: adds each request to the Series of its route and
+    status class, under a lock; `take()` hands over the interval's series and begins the next.
+    Subclasses set `scale`, the latency's units per second (1000: milliseconds), and `bounds`: a
+    latency counts in the bucket of the first bound it does not exceed, or in the one after them
+    all."""
+
+    scale = 1
+    bounds = ()
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.series = {}  # (route, status class): Series, since `self.since`
+        self.since = time.time_ns()
+
+    def __call__(self, route, status_class, seconds):
+        latency = seconds * self.scale
+        bucket = bisect.bisect_left(self.bounds, latency)
+        with self.lock:
+            series = self.series.get((route, status_class))
+            if series is None:
+                series = self.series[route, status_class] = Series(len(self.bounds) + 1)
+            series.count += 1
+            series.total += latency
+            series.buckets[bucket] += 1
+            if latency < series.low:
+                series.low = latency
+            if latency > series.high:
+                series.high = latency
+            if status_class == ERROR_CLASS:
+                series.errors += 1
+
+    def take(self):
+        """The interval's series ({(route, status class): Series}), and the nanoseconds since
+        the epoch when it began and ended."""
+        now = time.time_ns()
+        with self.lock:
+            taken, self.series = self.series, {}
+            since, self.since = self.since, now
+        return taken, since, now
 
 
 class PeriodicFlush:

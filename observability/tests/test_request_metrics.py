@@ -5,6 +5,7 @@ off; with CloudWatch alone, no OpenTelemetry SDK."""
 
 import collections
 import json
+import math
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import requests
 from django.test import override_settings
 
 from activities.tests.live_server import PROJECT_DIR, server_environment
-from observability.metrics import LATENCY_GRID_MS, UNMATCHED_ROUTE, grid_point, metrics_checks
+from observability.metrics import LATENCY_GRID_MS, UNMATCHED_ROUTE, SeriesRecorder, metrics_checks
 from observability.tests.conftest import HONEYCOMB_KEY
 from observability.tests.receivers import wait_for
 from observability.tests.test_worker_stop import stop_at_once
@@ -207,10 +208,27 @@ def test_a_bad_metrics_setting_is_named_and_switches_metrics_off(option, value, 
 
 
 def test_the_latency_grid_keeps_a_distribution_within_cloudwatchs_100_values():
+    from observability.providers.cloudwatch.emf import EmfRequestMetrics, latency
+
+    class Recorder(SeriesRecorder):  # EMF's aggregation, without its timer and handler
+        scale, bounds = EmfRequestMetrics.scale, EmfRequestMetrics.bounds
+
     assert len(LATENCY_GRID_MS) == 97
-    assert grid_point(3.0) == pytest.approx(3.0, rel=0.08)
-    assert grid_point(0.0) == LATENCY_GRID_MS[0] == 0.1
-    assert grid_point(10**9) == LATENCY_GRID_MS[-1] == 100_000
+    # 4,000 latencies spread evenly on a log scale from 1 µs to 1,000 s, each counted at the
+    # grid point nearest on a log scale (from 0.1 ms to 100 s, 16 points a decade).
+    recorder, expected = Recorder(), collections.Counter()
+    latencies = [10 ** (-3 + step / 4000 * 9) for step in range(4000)]
+    for milliseconds in latencies:
+        recorder("/", "2xx", milliseconds / 1000)
+        expected[min(LATENCY_GRID_MS, key=lambda point: abs(math.log(point / milliseconds)))] += 1
+    taken, _, _ = recorder.take()
+    [series] = taken.values()
+    shown = latency(series)
+    assert dict(zip(shown["Values"], shown["Counts"], strict=True)) == expected
+    assert shown["Values"][0] == 0.1
+    assert shown["Values"][-1] == 100_000
+    assert (shown["Count"], shown["Min"], shown["Max"]) == (4000, 0.001, round(latencies[-1], 3))
+    assert shown["Sum"] == pytest.approx(sum(latencies))
 
 
 def test_a_failing_recorder_neither_fails_the_request_nor_stops_the_others(rf):

@@ -10,11 +10,15 @@ alone, no OpenTelemetry SDK is loaded."""
 
 import json
 import logging
-import threading
-import time
 
 from observability.conf import conf
-from observability.metrics import ERROR_CLASS, PeriodicFlush, dimension_sets, grid_point
+from observability.metrics import (
+    GRID_MIDPOINTS_MS,
+    LATENCY_GRID_MS,
+    PeriodicFlush,
+    SeriesRecorder,
+    dimension_sets,
+)
 
 METRICS = [
     {"Name": "Requests", "Unit": "Count"},
@@ -23,32 +27,14 @@ METRICS = [
 ]
 
 
-class Series:
-    """One route and status class's requests in the interval."""
-
-    __slots__ = ("count", "errors", "high", "low", "points", "total")
-
-    def __init__(self):
-        self.count = self.errors = 0
-        self.total, self.low, self.high = 0.0, float("inf"), 0.0
-        self.points = {}
-
-    def add(self, milliseconds, error):
-        self.count += 1
-        self.errors += error
-        self.total += milliseconds
-        self.low = min(self.low, milliseconds)
-        self.high = max(self.high, milliseconds)
-        point = grid_point(milliseconds)
-        self.points[point] = self.points.get(point, 0) + 1
-
-    def latency(self):
-        points = sorted(self.points)
-        return {
-            "Values": points, "Counts": [self.points[p] for p in points],
-            "Min": round(self.low, 3), "Max": round(self.high, 3),
-            "Count": self.count, "Sum": round(self.total, 3),
-        }  # fmt: skip
+def latency(series):
+    """A Series' Latency value: its grid points with their counts, and the rest."""
+    points = [(point, n) for point, n in zip(LATENCY_GRID_MS, series.buckets, strict=True) if n]
+    return {
+        "Values": [point for point, _ in points], "Counts": [n for _, n in points],
+        "Min": round(series.low, 3), "Max": round(series.high, 3),
+        "Count": series.count, "Sum": round(series.total, 3),
+    }  # fmt: skip
 
 
 def emf_document(metrics, properties, timestamp_ms, dimensions=None):
@@ -65,33 +51,27 @@ def emf_document(metrics, properties, timestamp_ms, dimensions=None):
     )
 
 
-class EmfRequestMetrics:
-    """The recorder CloudWatch's provider hands to RequestMetricsMiddleware: adds each request
-    to its series, and writes the series through `handler` every `interval` seconds."""
+class EmfRequestMetrics(SeriesRecorder):
+    """The recorder CloudWatch's provider hands to RequestMetricsMiddleware: adds each request to
+    its series (milliseconds, counted at the nearest grid point), and writes the series through
+    `handler` every `interval` seconds."""
+
+    scale = 1000
+    bounds = GRID_MIDPOINTS_MS
 
     def __init__(self, handler, interval):
+        super().__init__()
         self.handler = handler
-        self.lock = threading.Lock()
-        self.series = {}
         self.flusher = PeriodicFlush("cloudwatch-metrics", self.flush, interval)
 
-    def __call__(self, route, status_class, seconds):
-        with self.lock:
-            series = self.series.get((route, status_class))
-            if series is None:
-                series = self.series[(route, status_class)] = Series()
-            series.add(seconds * 1000.0, status_class == ERROR_CLASS)
-
     def flush(self):
-        with self.lock:
-            taken, self.series = self.series, {}
-        timestamp_ms = int(time.time() * 1000)
+        taken, _, now = self.take()
         for (route, status_class), series in taken.items():
             properties = {
                 "Service": conf.service_name, "Route": route, "StatusClass": status_class,
-                "Requests": series.count, "Errors": series.errors, "Latency": series.latency(),
+                "Requests": series.count, "Errors": series.errors, "Latency": latency(series),
             }  # fmt: skip
-            write_emf(self.handler, emf_document(METRICS, properties, timestamp_ms))
+            write_emf(self.handler, emf_document(METRICS, properties, now // 1_000_000))
 
 
 def write_emf(handler, document):

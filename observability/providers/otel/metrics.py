@@ -21,14 +21,11 @@ Nothing here touches the global meter provider: the Django instrumentation's own
 http.server.active_requests) stay no-ops (tracing.instrument_django), so nothing is counted twice
 and no series per URL leaves the process."""
 
-import bisect
-import math
-import threading
 import time
 
 from opentelemetry.sdk.metrics.export import AggregationTemporality
 
-from observability.metrics import ERROR_CLASS, LATENCY_GRID_MS, PeriodicFlush
+from observability.metrics import LATENCY_GRID_MS, PeriodicFlush, SeriesRecorder
 
 DELTA = AggregationTemporality.DELTA
 SCOPE = "observability.request_metrics"
@@ -36,8 +33,7 @@ SCOPE = "observability.request_metrics"
 # first: a collector that is down delays the stop by this much at most).
 EXIT_SECONDS = 1.0
 ROUTE, STATUS_CLASS = "http.route", "http.response.status_class"
-# The histogram's bucket bounds in seconds; a latency counts in the first bucket whose bound it
-# does not exceed (bisect_left), above the last in one more.
+# The histogram's bucket bounds, in seconds.
 BOUNDS = tuple(point / 1000 for point in LATENCY_GRID_MS)
 REQUESTS = dict(name="http.server.requests", unit="{request}", description="Requests served.")
 ERRORS = dict(name="http.server.errors", unit="{request}", description="Requests answered 5xx.")
@@ -64,68 +60,27 @@ def metric_exporter(provider):
     )
 
 
-class Series:
-    """One route and status class's requests in the interval: counts, the latencies' sum,
-    least, greatest and histogram buckets (seconds)."""
-
-    __slots__ = ("buckets", "count", "errors", "high", "low", "total")
-
-    def __init__(self):
-        self.count = self.errors = 0
-        self.total, self.low, self.high = 0.0, math.inf, 0.0
-        self.buckets = [0] * (len(BOUNDS) + 1)
-
-    def point(self, attributes, since, now):
-        """The SDK's histogram data point of the series."""
-        from opentelemetry.sdk.metrics.export import HistogramDataPoint
-
-        return HistogramDataPoint(
-            attributes, since, now, count=self.count, sum=self.total, bucket_counts=self.buckets,
-            explicit_bounds=BOUNDS, min=self.low, max=self.high,
-        )  # fmt: skip
-
-
-class OtlpRequestMetrics:
+class OtlpRequestMetrics(SeriesRecorder):
     """The recorder the otel provider hands to RequestMetricsMiddleware: adds each request to its
-    series, and exports the interval's series through `exporter` every `interval` seconds (and
-    when the process stops)."""
+    series (seconds, in the histogram's buckets), and exports the interval's series through
+    `exporter` every `interval` seconds (and when the process stops)."""
+
+    bounds = BOUNDS
 
     def __init__(self, exporter, interval):
         from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
         from observability.providers.otel.tracing import service_resource
 
+        super().__init__()
         self.exporter = exporter
         self.resource = service_resource()
         self.scope = InstrumentationScope(SCOPE)
-        self.lock = threading.Lock()
-        self.series = {}  # (route, status class): Series, since `self.since`
         self.seen = {}  # (route, status class): its attributes, for every series ever counted
-        self.since = time.time_ns()
         self.flusher = PeriodicFlush("otel-metrics", self.flush, interval, EXIT_SECONDS)
 
-    def __call__(self, route, status_class, seconds):
-        bucket = bisect.bisect_left(BOUNDS, seconds)
-        with self.lock:
-            series = self.series.get((route, status_class))
-            if series is None:
-                series = self.series[(route, status_class)] = Series()
-            series.count += 1
-            series.total += seconds
-            series.buckets[bucket] += 1
-            if seconds < series.low:
-                series.low = seconds
-            if seconds > series.high:
-                series.high = seconds
-            if status_class == ERROR_CLASS:
-                series.errors += 1
-
     def take(self):
-        """The interval's series, and when it began and ended (ns); a new interval begins."""
-        now = time.time_ns()
-        with self.lock:
-            taken, self.series = self.series, {}
-            since, self.since = self.since, now
+        taken, since, now = super().take()
         for route, status_class in taken:
             if (route, status_class) not in self.seen:
                 self.seen[route, status_class] = {ROUTE: route, STATUS_CLASS: status_class}
@@ -147,10 +102,20 @@ class OtlpRequestMetrics:
         if errors:
             metrics.append(counter(ERRORS, errors, self.seen, since, now))
         if taken:
-            points = [series.point(self.seen[key], since, now) for key, series in taken.items()]
+            points = [histogram_point(s, self.seen[key], since, now) for key, s in taken.items()]
             histogram = Histogram(points, aggregation_temporality=DELTA)
             metrics.append(Metric(**DURATION, data=histogram))
         return metrics_data(self.resource, self.scope, metrics)
+
+
+def histogram_point(series, attributes, since, now):
+    """The SDK's histogram data point of a Series."""
+    from opentelemetry.sdk.metrics.export import HistogramDataPoint
+
+    return HistogramDataPoint(
+        attributes, since, now, count=series.count, sum=series.total,
+        bucket_counts=series.buckets, explicit_bounds=BOUNDS, min=series.low, max=series.high,
+    )  # fmt: skip
 
 
 def counter(metric, values, attributes, since, now):
