@@ -183,6 +183,14 @@ class SeriesRecorder:
     bounds = ()
 
     def __init__(self):
+        self.begin()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.begin)
+
+    def begin(self):
+        """Nothing counted yet. Also in a forked child (gunicorn's workers after --preload): the
+        parent's series stay the parent's to report, and its lock may have been held by its
+        flush at the fork, which would hold the child's first request for ever."""
         self.lock = threading.Lock()
         self.series = {}  # (route, status class): Series, since `self.since`
         self.since = time.time_ns()

@@ -6,6 +6,8 @@ off; with CloudWatch alone, no OpenTelemetry SDK."""
 import collections
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -307,3 +309,26 @@ def test_the_otlp_aggregation_on_the_wire_interval_by_interval(otlp):
         (HOME, "2xx"): 0, (EXPLODE, "5xx"): 0,
     }  # fmt: skip
     assert not recorder.flusher.thread.is_alive()
+
+
+def test_a_forked_worker_counts_from_nothing_even_when_the_fork_caught_the_lock_held():
+    """gunicorn forks its workers from a master that loaded the app (--preload): the child must
+    neither report the parent's series nor wait for a lock the parent's flush held at the fork."""
+
+    class Recorder(SeriesRecorder):
+        bounds = (0.1, 1.0)
+
+    recorder = Recorder()
+    recorder("/parent", "2xx", 0.5)
+    with recorder.lock:  # as when the parent's flush thread holds it at the fork
+        child = os.fork()
+        if child == 0:  # the child: exits 0 when it counted its own request alone, in time
+            signal.alarm(5)  # a lock held for ever ends the child with SIGALRM
+            recorder("/child", "2xx", 0.05)
+            taken, _, _ = recorder.take()
+            counted = {route: series.count for (route, _), series in taken.items()}
+            os._exit(0 if counted == {"/child": 1} else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    taken, _, _ = recorder.take()
+    assert [series.count for series in taken.values()] == [1]  # the parent's, still its own

@@ -76,8 +76,11 @@ class OtlpRequestMetrics(SeriesRecorder):
         self.exporter = exporter
         self.resource = service_resource()
         self.scope = InstrumentationScope(SCOPE)
-        self.seen = {}  # (route, status class): its attributes, for every series ever counted
         self.flusher = PeriodicFlush("otel-metrics", self.flush, interval, EXIT_SECONDS)
+
+    def begin(self):
+        super().begin()
+        self.seen = {}  # (route, status class): its attributes, for every series counted
 
     def take(self):
         taken, since, now = super().take()
