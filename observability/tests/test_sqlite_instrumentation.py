@@ -178,3 +178,46 @@ def test_comments_or_database_metrics_leave_the_instrumentations_path(finished_s
         connection.cursor().execute("SELECT 1")
     connection.close()
     assert [span.name for span in client_spans(spans)] == ["SELECT"]
+
+
+def test_what_is_kept_per_statement_is_made_again_when_the_secrets_change(
+    finished_spans, fresh_names, settings
+):
+    """A statement's spans end with its kept clean name and attributes, and the OTLP bytes and
+    X-Ray fields made of them are kept with it (sqlite.Statement): each is made again once the
+    process's secrets change, so a secret that became one never leaves in them."""
+    from observability.providers.otel.encoding import query_span
+    from observability.providers.xray.segments import SegmentBuilder
+
+    secret = "a-secret-that-became-one"
+    statement = f'SELECT ? AS "{secret}"'  # a quoted identifier: not a literal, it stays
+    provider, spans = finished_spans
+    connection = integration(
+        sqlite.StatementIntegration, ChildSpanTracerProvider(provider)
+    ).wrapped_connection(sqlite3.connect, (":memory:",), {})
+    builder = SegmentBuilder("svc")
+
+    def made():
+        with provider.get_tracer("request").start_as_current_span("request"):
+            connection.cursor().execute(statement, (1,))
+        query = spans[-2]
+        assert query.__class__ is QuerySpan
+        return (
+            query.attributes["db.statement"], query_span(query),
+            builder.query_subsegment(query, "1-0-0")["sql"]["sanitized_query"],
+        )  # fmt: skip
+
+    for statement_text, encoded, sanitized in (made(), made()):
+        assert statement_text == sanitized == statement
+        assert secret.encode() in encoded
+    [kept] = connection._self_db_api_integration.tracer.attributes.values()
+    assert kept.scrubbed  # the second span took what the first made
+    assert kept.encoded
+    assert kept.subsegment
+    settings.SECRET_KEY = secret
+    scrubbed = statement.replace(secret, "[REDACTED]")
+    for statement_text, encoded, sanitized in (made(), made()):
+        assert statement_text == sanitized == scrubbed
+        assert secret.encode() not in encoded
+        assert scrubbed.encode() in encoded
+    connection.close()

@@ -76,6 +76,9 @@ class QuerySpan(ChildSpan):
 
     context = None  # its SpanContext, an attribute (set as it starts) where the SDK's is a property
     _ending = None  # what ends it in each span processor, else the provider's on_end
+    # Its statement as its connection keeps it (sqlite.Statement), where its name and attributes
+    # are that statement's, as the instrumentation set them: their clean forms are kept there.
+    _statement = None
 
     def end(self, end_time=None):
         """As ChildSpan.end, the name and attributes scrubbed once per statement: the same
@@ -85,18 +88,25 @@ class QuerySpan(ChildSpan):
             return
         self._end_time = end_time or time.time_ns()
         secrets = process_secrets()
-        held_by, kept = _scrubbed
-        try:
-            key = (self._name, *self._attributes.items())
-            clean = kept.get(key) if held_by is secrets else None
-        except TypeError:  # a value that cannot be hashed (a list): scrubbed, not kept
-            key = clean = None
-        if clean is None:
-            clean = scrub_text(self._name), dict(scrub_attributes(self._attributes))
-            if key is not None:
-                if held_by is not secrets or len(kept) >= MAX_SCRUBBED:
-                    _scrubbed = secrets, kept = secrets, {}
-                kept[key] = clean
+        statement = self._statement
+        scrubbed = statement.scrubbed if statement is not None else None
+        if scrubbed is not None and scrubbed[0] is secrets:  # its statement's, as last scrubbed
+            clean = scrubbed[1]
+        else:
+            held_by, kept = _scrubbed
+            try:
+                key = (self._name, *self._attributes.items())
+                clean = kept.get(key) if held_by is secrets else None
+            except TypeError:  # a value that cannot be hashed (a list): scrubbed, not kept
+                key = clean = None
+            if clean is None:
+                clean = scrub_text(self._name), dict(scrub_attributes(self._attributes))
+                if key is not None:
+                    if held_by is not secrets or len(kept) >= MAX_SCRUBBED:
+                        _scrubbed = secrets, kept = secrets, {}
+                    kept[key] = clean
+            if statement is not None:
+                statement.scrubbed = secrets, clean
         # Ended, it is read and never written: spans of one statement share its clean dict.
         self._name, self._attributes = clean
         self._scrubbed_by = secrets

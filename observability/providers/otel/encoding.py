@@ -242,7 +242,6 @@ def query_span(query):
     """A QuerySpan's bytes, as child_span writes them, all but its ids and times encoded once per
     statement: for a client span without events, status or trace state, as the instrumentations
     end them."""
-    global _QUERY_PARTS
     context = query._context  # a SpanContext: (trace id, span id, remote, flags, state, valid)
     state = context[4]
     if (
@@ -252,21 +251,19 @@ def query_span(query):
         or (state is not _NO_STATE and state)
     ):
         return child_span(query, query_attributes(query._attributes))
-    try:
-        key = (query._name, query._dropped, *query._attributes.items())
-        parts = _QUERY_PARTS.get(key)
-    except TypeError:  # a value that is not hashable (a list): not cached
-        return child_span(query, query_attributes(query._attributes))
-    if parts is None:
-        name = query._name
-        parts = (
-            (field(b"\x2a", name.encode()) if name else b"") + _CLIENT,
-            attributes(b"\x4a", query._attributes) + uint32(b"\x50", query._dropped) + _UNSET
-            + b"\x85\x01\x00\x01\x00\x00",
-        )  # fmt: skip
-        if len(_QUERY_PARTS) >= _CACHED_QUERIES:
-            _QUERY_PARTS = {}
-        _QUERY_PARTS[key] = parts
+    name, values, dropped = query._name, query._attributes, query._dropped
+    # Its statement's (sqlite.Statement) parts, where its name and attributes are the very ones
+    # they were made of: a query's span ends with its statement's clean name and attributes.
+    statement = query._statement
+    kept = statement.encoded if statement is not None else None
+    if kept is not None and kept[0] is values and kept[1] is name and kept[2] == dropped:
+        parts = kept[3]
+    else:
+        parts = statement_parts(query)
+        if parts is None:  # a value that is not hashable (a list): not cached
+            return child_span(query, query_attributes(values))
+        if statement is not None:
+            statement.encoded = values, name, dropped, parts
     start, end = query._start_time, query._end_time
     start = b"\x39" + start.to_bytes(8, "little") if start else b""
     end = b"\x41" + end.to_bytes(8, "little") if end else b""
@@ -280,6 +277,28 @@ def query_span(query):
             b"\x22\x08", query._parent[1].to_bytes(8, "big"), head, start, end, tail,
         )
     )  # fmt: skip
+
+
+def statement_parts(query):
+    """A query span's bytes before its start time and after its end time, made once per (name,
+    dropped count, attributes); None where an attribute's value cannot be hashed."""
+    global _QUERY_PARTS
+    try:
+        key = (query._name, query._dropped, *query._attributes.items())
+        parts = _QUERY_PARTS.get(key)
+    except TypeError:
+        return None
+    if parts is None:
+        name = query._name
+        parts = (
+            (field(b"\x2a", name.encode()) if name else b"") + _CLIENT,
+            attributes(b"\x4a", query._attributes) + uint32(b"\x50", query._dropped) + _UNSET
+            + b"\x85\x01\x00\x01\x00\x00",
+        )  # fmt: skip
+        if len(_QUERY_PARTS) >= _CACHED_QUERIES:
+            _QUERY_PARTS = {}
+        _QUERY_PARTS[key] = parts
+    return parts
 
 
 def child_span(query, encoded_attributes):

@@ -75,13 +75,28 @@ class Attributes:
         self.values[key] = value
 
 
+class Statement:
+    """What a connection keeps of a statement: its spans' attributes (as _populate_span sets
+    them), whether a ChildSpan would keep them as they are, and what its spans were last made
+    into, each with what it was made from, so that the next span of it finds them at once:
+    (the secrets, the clean name and attributes) as they ended (QuerySpan.end); their OTLP
+    bytes (encoding.query_span) and X-Ray fields (SegmentBuilder.query_subsegment)."""
+
+    __slots__ = ("attributes", "encoded", "plain", "scrubbed", "subsegment")
+
+    def __init__(self, attributes):
+        self.attributes = attributes
+        self.plain = within_limits(attributes)
+        self.scrubbed = self.encoded = self.subsegment = None
+
+
 class StatementCursorTracer(dbapi.CursorTracer):
     """The instrumentation's CursorTracer, naming each statement's operation once, and making
     its span's attributes once per statement (on its connection)."""
 
     def __init__(self, integration):
         super().__init__(integration)
-        self.attributes = {}  # statement -> (its span's attributes, whether within_limits)
+        self.attributes = {}  # statement -> its Statement
         # Whether a query runs as the database spans run it: its tracer a ChildSpanTracer
         # (whose span for a query is a QuerySpan, or none), no sql comments, no parameters,
         # and no database metrics (recorded only under the new semantic conventions).
@@ -112,8 +127,9 @@ class StatementCursorTracer(dbapi.CursorTracer):
         if span is _NOT_RECORDED:  # no span: the instrumentation's would not record
             return query_method(*args, **kwargs)
         kept = self.attributes.get(statement)
-        if kept is not None and kept[1] and not span._attributes:
-            span._attributes = kept[0].copy()  # what _populate_span would set
+        if kept is not None and kept.plain and not span._attributes:
+            span._attributes = kept.attributes.copy()  # what _populate_span would set
+            span._statement = kept  # where its end finds its clean name and attributes
         else:
             self._populate_span(span, cursor, *args)
         try:
@@ -146,15 +162,15 @@ class StatementCursorTracer(dbapi.CursorTracer):
         if kept is None:
             made = Attributes()
             super()._populate_span(made, cursor, *args)
-            kept = made.values, within_limits(made.values)
+            kept = Statement(made.values)
             if len(self.attributes) >= MAX_STATEMENTS:
                 self.attributes = {}
             self.attributes[statement] = kept
-        attributes, plain = kept
-        if plain and span.__class__ is QuerySpan and not span._attributes:
-            span._attributes = attributes.copy()  # what its set_attributes would hold
+        if kept.plain and span.__class__ is QuerySpan and not span._attributes:
+            span._attributes = kept.attributes.copy()  # what its set_attributes would hold
+            span._statement = kept
         else:
-            span.set_attributes(attributes)
+            span.set_attributes(kept.attributes)
         return None
 
 

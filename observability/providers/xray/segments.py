@@ -78,7 +78,7 @@ def seconds(nanoseconds):
 
 
 def span_hex(span_id):
-    return f"{span_id:016x}"
+    return span_id.to_bytes(8, "big").hex()  # f"{span_id:016x}", in half the time
 
 
 def is_local_root(span):
@@ -231,9 +231,10 @@ class SegmentBuilder:
                 and not child._events
                 and child._context[1] not in children
             ):
-                document = self.query_subsegment(child)  # as subsegment() would, in one call
-            else:
-                document = self.subsegment(child, children, trace_id)
+                # As subsegment() would make it, in one call, trace id and type in it.
+                result.append(self.query_subsegment(child, trace_id))
+                continue
+            document = self.subsegment(child, children, trace_id)
             document.update(trace_id=trace_id, type="subsegment")
             result.append(document)
         return result
@@ -270,34 +271,62 @@ class SegmentBuilder:
         document["end_time"] = seconds(span.end_time)
         return document
 
-    def query_subsegment(self, span):
+    def query_subsegment(self, span, trace_id=None):
         """A query's subsegment (a QuerySpan without exception events or spans under it): what
-        subsegment() makes of it, its name, sql block and flags made once per statement."""
+        subsegment() makes of it, its name, sql block and flags made once per statement, with its
+        type and `trace_id`."""
         secrets = process_secrets()
+        cacheable = span._kind is SpanKind.CLIENT and span._status is UNSET  # as instrumentations'
+        # Its statement's (sqlite.Statement) fields, where this builder made them of its very
+        # name and attributes under these secrets: spans of a statement end with the same ones.
+        statement = span._statement
+        kept = statement.subsegment if cacheable and statement is not None else None
+        if (
+            kept is not None
+            and kept[0] is self
+            and kept[1] is secrets
+            and kept[2] is span._attributes
+            and kept[3] is span._name
+        ):
+            fields = kept[4]
+        else:
+            fields = self.cached_query_fields(span, secrets) if cacheable else None
+            if fields is None:
+                fields = self.query_fields_of(span)
+            elif statement is not None:
+                statement.subsegment = self, secrets, span._attributes, span._name, fields
+        # As span_hex and seconds write them; its contexts are SpanContexts: (trace id, span id...)
+        return {
+            "id": span._context[1].to_bytes(8, "big").hex(),
+            "start_time": span._start_time / 1e9,
+            "parent_id": span._parent[1].to_bytes(8, "big").hex(),
+            **fields,
+            "end_time": span._end_time / 1e9,
+            "trace_id": trace_id,  # None: the caller's to set
+            "type": "subsegment",
+        }
+
+    def cached_query_fields(self, span, secrets):
+        """A query's subsegment fields but its ids and times, made once per (name, attributes)
+        under these secrets; None where an attribute's value cannot be hashed."""
         held_by, cache = self.query_fields
         if held_by is not secrets or len(cache) >= MAX_CACHED_QUERIES:
             self.query_fields = held_by, cache = secrets, {}
-        key = fields = None
-        if span._kind is SpanKind.CLIENT and span._status is UNSET:  # as the instrumentations'
-            try:
-                key = (span._name, tuple(span._attributes.items()))
-                fields = cache.get(key)
-            except TypeError:  # a value that cannot be hashed (a list): not cached
-                key = None
+        try:
+            key = (span._name, tuple(span._attributes.items()))
+            fields = cache.get(key)
+        except TypeError:  # a list, say: not cached
+            return None
         if fields is None:
-            fields = self.span_subsegment(span, {})
-            for name in ("id", "start_time", "parent_id", "end_time"):
-                del fields[name]
-            if key is not None:
-                cache[key] = fields
-        # As span_hex and seconds write them; its contexts are SpanContexts: (trace id, span id...)
-        return {
-            "id": f"{span._context[1]:016x}",
-            "start_time": span._start_time / 1e9,
-            "parent_id": f"{span._parent[1]:016x}",
-            **fields,
-            "end_time": span._end_time / 1e9,
-        }
+            cache[key] = fields = self.query_fields_of(span)
+        return fields
+
+    def query_fields_of(self, span):
+        """What subsegment() makes of a query's span, less its ids and times."""
+        fields = self.span_subsegment(span, {})
+        for name in ("id", "start_time", "parent_id", "end_time"):
+            del fields[name]
+        return fields
 
     def annotate(self, document, span, attributes, segment):
         """Metadata, annotations, the error flags and the cause."""
