@@ -16,8 +16,9 @@ that does not change:
 And the connection proxy reads its attributes as wrapt's proxy does, in C: the instrumentation's
 proxy reads every one, its cursor method too, through a __getattribute__ written in Python.
 Where a query runs as the database spans run it (a ChildSpanTracer; no sql comments, parameters
-or database metrics), traced_execution's steps are written inline (about half the Python calls a
-query made); anywhere else the instrumentation's own traced_execution runs.
+or database metrics), the cursor's execute runs traced_execution's steps itself (about half the
+Python calls a query made); anywhere else, and for executemany and callproc, the
+instrumentation's own traced_execution runs.
 The spans, their names and attributes, what is traced and what is not, are the instrumentation's:
 _populate_span, get_operation_name and the proxies are its own code, and the tests compare the
 spans with what the unmodified instrumentation records.
@@ -107,39 +108,6 @@ class StatementCursorTracer(dbapi.CursorTracer):
             and not _report_new(integration._sem_conv_opt_in_mode_db)
         )
 
-    def traced_execution(self, cursor, query_method, *args, **kwargs):
-        """The instrumentation's traced_execution, its steps inline where the query runs as the
-        database spans run it (self.lean: only the span to start, fill and end); otherwise as
-        it is."""
-        statement = args[0] if args else None
-        if not self.lean or statement.__class__ is not str:
-            return super().traced_execution(cursor, query_method, *args, **kwargs)
-        context = _current_context()  # as is_instrumentation_enabled() reads it
-        if context.get(_SUPPRESS_INSTRUMENTATION_KEY) or context.get(SUPPRESSED):
-            return query_method(*args, **kwargs)
-        integration = self._db_api_integration
-        name = _operations.get(statement)
-        if name is None:
-            name = self.get_operation_name(cursor, args)
-        span = integration._tracer.start_as_current_span(
-            name or integration.database or integration.name, kind=SpanKind.CLIENT
-        )
-        if span is _NOT_RECORDED:  # no span: the instrumentation's would not record
-            return query_method(*args, **kwargs)
-        kept = self.attributes.get(statement)
-        if kept is not None and kept.plain and not span._attributes:
-            span._attributes = kept.attributes.copy()  # what _populate_span would set
-            span._statement = kept  # where its end finds its clean name and attributes
-        else:
-            self._populate_span(span, cursor, *args)
-        try:
-            result = query_method(*args, **kwargs)
-        except BaseException as error:  # as leaving the instrumentation's `with` block
-            span.__exit__(error.__class__, error, error.__traceback__)
-            raise
-        span.end()
-        return result
-
     def get_operation_name(self, cursor, args):
         global _operations
         statement = args[0] if args else None
@@ -157,7 +125,7 @@ class StatementCursorTracer(dbapi.CursorTracer):
         statement = args[0] if args else None
         if self._db_api_integration.capture_parameters or statement.__class__ is not str:
             return super()._populate_span(span, cursor, *args)
-        # traced_execution, its only caller, calls it for a span that records.
+        # Called (by SharedTracerCursor.execute, or traced_execution) for a span that records.
         kept = self.attributes.get(statement)
         if kept is None:
             made = Attributes()
@@ -181,6 +149,42 @@ class SharedTracerCursor(dbapi.TracedCursorProxy):
 
     __init__ = dbapi.BaseObjectProxy.__init__
     _self_cursor_tracer = None
+
+    def execute(self, *args, **kwargs):
+        """The instrumentation's execute (its CursorTracer's traced_execution of the cursor's
+        execute), its steps inline, in this one call, where the query runs as the database
+        spans run it (the tracer's `lean`: only the span to start, fill and end); otherwise as
+        it is. executemany and callproc are the instrumentation's own."""
+        tracer = self._self_cursor_tracer
+        cursor = self.__wrapped__
+        statement = args[0] if args else None
+        if not tracer.lean or statement.__class__ is not str:
+            return tracer.traced_execution(cursor, cursor.execute, *args, **kwargs)
+        context = _current_context()  # as is_instrumentation_enabled() reads it
+        if context.get(_SUPPRESS_INSTRUMENTATION_KEY) or context.get(SUPPRESSED):
+            return cursor.execute(*args, **kwargs)
+        integration = tracer._db_api_integration
+        name = _operations.get(statement)
+        if name is None:
+            name = tracer.get_operation_name(cursor, args)
+        span = integration._tracer.start_as_current_span(
+            name or integration.database or integration.name, kind=SpanKind.CLIENT
+        )
+        if span is _NOT_RECORDED:  # no span: the instrumentation's would not record
+            return cursor.execute(*args, **kwargs)
+        kept = tracer.attributes.get(statement)
+        if kept is not None and kept.plain and not span._attributes:
+            span._attributes = kept.attributes.copy()  # what _populate_span would set
+            span._statement = kept  # where its end finds its clean name and attributes
+        else:
+            tracer._populate_span(span, cursor, *args)
+        try:
+            result = cursor.execute(*args, **kwargs)
+        except BaseException as error:  # as leaving the instrumentation's `with` block
+            span.__exit__(error.__class__, error, error.__traceback__)
+            raise
+        span.end()
+        return result
 
 
 class SharedTracerConnection(dbapi.TracedConnectionProxy):
