@@ -221,3 +221,29 @@ def test_what_is_kept_per_statement_is_made_again_when_the_secrets_change(
         assert secret.encode() not in encoded
         assert scrubbed.encode() in encoded
     connection.close()
+
+
+def test_a_query_span_ended_before_the_secrets_changed_is_built_for_x_ray_under_the_new_ones(
+    finished_spans, fresh_names, settings
+):
+    """X-Ray's fields kept with a statement hold for the secrets they were made under: a span
+    that ended before the secrets changed, built after, is scrubbed of the new ones."""
+    from observability.providers.xray.segments import SegmentBuilder
+
+    secret = "a-secret-that-became-one"
+    statement = f'SELECT ? AS "{secret}"'
+    provider, spans = finished_spans
+    connection = integration(
+        sqlite.StatementIntegration, ChildSpanTracerProvider(provider)
+    ).wrapped_connection(sqlite3.connect, (":memory:",), {})
+    with provider.get_tracer("request").start_as_current_span("request"):
+        for _ in range(2):
+            connection.cursor().execute(statement, (1,))
+    first, second = [span for span in spans if span.__class__ is QuerySpan]
+    assert first._attributes is second._attributes  # both ended with their statement's clean ones
+    builder = SegmentBuilder("svc")
+    assert builder.query_subsegment(first)["sql"]["sanitized_query"] == statement
+    settings.SECRET_KEY = secret
+    built = builder.query_subsegment(second)["sql"]["sanitized_query"]
+    assert built == statement.replace(secret, "[REDACTED]")
+    connection.close()
