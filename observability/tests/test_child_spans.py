@@ -1,16 +1,23 @@
-"""Child spans of this process's sampled spans are ChildSpans (child_spans.py): what the SDK's
-span would record, made without its machinery. Roots, remote parents, links and other samplers
-keep the SDK's span; a ChildSpan's bytes on the wire are the library encoder's, and an exception
-ends it as the SDK's start_as_current_span ends its own."""
+"""Child spans of this process's sampled spans are ChildSpans, and sampled spans that start a
+trace here (no parent, or a remote one) RootSpans (child_spans.py): what the SDK's span would
+record, made without its machinery. Links, start times, unsampled traces and other samplers keep
+the SDK's span; a lean span's bytes on the wire are the library encoder's, and an exception ends
+it as the SDK's start_as_current_span ends its own."""
 
 import pytest
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as library_encode
 from opentelemetry.sdk.trace import SpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    SamplingResult,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import SpanKind, StatusCode
 
-from observability.providers.otel.child_spans import ChildSpan
+from observability.providers.otel.child_spans import ChildSpan, RootSpan
 from observability.providers.otel.encoding import encode_spans
 from observability.providers.otel.propagation import request_sampler
 from observability.providers.otel.tracing import build_tracer_provider
@@ -49,13 +56,17 @@ def test_a_child_of_a_sampled_span_is_a_child_span_and_encodes_as_the_sdks_would
             raise ValueError("on purpose")
         with tracer.start_as_current_span("linked", links=[trace.Link(REMOTE)]):
             pass
-    mock, failed, _, _ = spans
+    mock, failed, _, request = spans
     assert [type(span).__name__ for span in spans] == [
         "ChildSpan",
         "ChildSpan",
-        "ReadableSpan",
-        "ReadableSpan",
-    ]  # the SDK hands its processors a ReadableSpan
+        "ReadableSpan",  # with links: the SDK hands its processors a ReadableSpan
+        "RootSpan",  # under a remote parent
+    ]
+    assert request.parent == REMOTE
+    assert request.context.trace_state == REMOTE.trace_state
+    assert request.context.trace_flags.sampled
+    assert not request.context.is_remote
     assert mock.parent.span_id == server.get_span_context().span_id
     assert mock.context.trace_id == REMOTE.trace_id
     assert mock.context.trace_state == REMOTE.trace_state
@@ -72,18 +83,66 @@ def test_a_child_of_a_sampled_span_is_a_child_span_and_encodes_as_the_sdks_would
     assert encode_spans(spans) == library_encode(spans).SerializePartialToString()
 
 
-def test_roots_remote_parents_and_other_samplers_keep_the_sdks_span():
-    tracer, spans = traced(request_sampler())
-    with tracer.start_as_current_span("root"):
-        pass
+def test_a_sampled_span_that_starts_a_trace_here_is_a_root_span_the_sampler_asked_once():
+    asked = []
+
+    class Counting(type(request_sampler())):
+        def should_sample(self, *args, **kwargs):
+            asked.append(args[2])  # the span's name
+            return super().should_sample(*args, **kwargs)
+
+    sampler = Counting(root=ALWAYS_ON)
+    tracer, spans = traced(sampler)
+    with tracer.start_as_current_span("root", attributes={"http.method": "GET"}) as root:
+        root.set_attribute("http.status_code", 200)
     remote = trace.set_span_in_context(trace.NonRecordingSpan(REMOTE))
-    with tracer.start_as_current_span("remote child", context=remote):
+    with tracer.start_as_current_span("remote child", context=remote, kind=SpanKind.SERVER):
         pass
-    assert not any(isinstance(span, ChildSpan) for span in spans)
-    # A sampler that does not say it samples every child of a sampled parent decides each child.
-    tracer, spans = traced(ParentBased(ALWAYS_ON))
-    with tracer.start_as_current_span("root"), tracer.start_as_current_span("child"):
+    assert asked == ["root", "remote child"]
+    first, second = spans
+    assert type(first) is RootSpan
+    assert type(second) is RootSpan
+    assert first.parent is None
+    assert first.context.trace_flags.sampled
+    assert dict(first.attributes) == {"http.method": "GET", "http.status_code": 200}
+    assert second.parent == REMOTE
+    assert second.context.trace_id == REMOTE.trace_id
+    assert encode_spans(spans) == library_encode(spans).SerializePartialToString()
+
+
+def test_unsampled_traces_links_and_other_samplers_keep_the_sdks_span():
+    # A trace the sampler drops is the SDK's non-recording span, with a context of its own.
+    tracer, spans = traced(request_sampler(ratio=0.0))
+    with tracer.start_as_current_span("dropped") as dropped:
+        assert not dropped.is_recording()
+        assert dropped.get_span_context().is_valid
+        assert not dropped.get_span_context().trace_flags.sampled
+        with tracer.start_as_current_span("under it") as child:
+            assert not child.is_recording()
+    assert spans == []
+
+    class RecordOnly(type(request_sampler())):
+        def should_sample(self, parent_context, trace_id, name, *args, **kwargs):
+            return SamplingResult(Decision.RECORD_ONLY, {"asked": name})
+
+    # Recorded but not sampled: the SDK's span, as its start_span makes it of the decision.
+    tracer, spans = traced(RecordOnly(root=ALWAYS_ON))
+    with tracer.start_as_current_span("recorded") as recorded:
+        assert recorded.is_recording()
+        assert not recorded.get_span_context().trace_flags.sampled
+    assert [(type(span).__name__, dict(span.attributes)) for span in spans] == [
+        ("ReadableSpan", {"asked": "recorded"})
+    ]
+    tracer, spans = traced(request_sampler())
+    with tracer.start_as_current_span("linked root", links=[trace.Link(REMOTE)]):
         pass
+    # A sampler that does not say it samples every child of a sampled parent decides each span.
+    for sampler in (ParentBased(ALWAYS_ON), TraceIdRatioBased(1.0)):
+        more, finished = traced(sampler)
+        with more.start_as_current_span("root"), more.start_as_current_span("child"):
+            pass
+        spans += finished
+    assert len(spans) == 5
     assert not any(isinstance(span, ChildSpan) for span in spans)
 
 

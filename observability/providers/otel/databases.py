@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
 
 from observability.problems import problems
-from observability.providers.otel.child_spans import ChildSpan
+from observability.providers.otel.child_spans import ChildSpan, RootSpan
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
 # Django's backend engine -> the instrumentor of its driver, imported only when a database uses it.
@@ -48,7 +48,7 @@ MAX_SCRUBBED = 1024
 _scrubbed = (None, {})
 SAMPLED = int(TraceFlags.SAMPLED)
 _NOTHING_ON_START = (SpanProcessor.on_start, BatchSpanProcessor.on_start)
-_LOCAL_SPANS = (_Span, ChildSpan)  # completed with QuerySpan below
+_LOCAL_SPANS = (_Span, ChildSpan, RootSpan)  # completed with QuerySpan below
 # The current context: contextvars' own getter where that is the runtime context (the default).
 _current_context = (
     _RUNTIME_CONTEXT._current_context.get

@@ -44,11 +44,11 @@ class GuardedSpanExporter:
             self.dropped += len(spans)
             return SpanExportResult.FAILURE
         # The SDK, here only once otel is on.
-        from observability.providers.otel.child_spans import ChildSpan
+        from observability.providers.otel.child_spans import ChildSpan, RootSpan
         from observability.providers.otel.databases import QuerySpan
 
-        # A child span was scrubbed as it ended (ChildSpan.is_clean).
-        lean = (ChildSpan, QuerySpan)
+        # A lean span was scrubbed as it ended (ChildSpan.is_clean).
+        lean = (ChildSpan, QuerySpan, RootSpan)
         result = self.inner.export(
             [
                 span if span.__class__ in lean and span.is_clean() else scrubbed(span)

@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observability.background import BackgroundSender
 from observability.problems import problems
-from observability.providers.otel.child_spans import UNSET, ChildSpan
+from observability.providers.otel.child_spans import UNSET, ChildSpan, RootSpan
 from observability.providers.otel.databases import QuerySpan
 from observability.providers.otel.export import plain_attributes
 from observability.providers.xray.segment_fields import ROUTE_ANNOTATION
@@ -37,7 +37,7 @@ from observability.scrubbing import process_secrets, scrub, scrub_attributes, sc
 from observability.trace_ids import is_placeholder_parent, to_xray
 
 # Spans scrubbed as they ended (ChildSpan.is_clean): their attributes are not scrubbed again.
-LEAN_SPANS = (ChildSpan, QuerySpan)
+LEAN_SPANS = (ChildSpan, QuerySpan, RootSpan)
 METADATA_PREFIX = "aws.xray.metadata."
 ANNOTATIONS = "aws.xray.annotations"
 # Attributes the segment's http block (or the trace itself) already carries.
@@ -196,7 +196,9 @@ class SegmentBuilder:
         return self.service
 
     def segment(self, span, children):
-        attributes = scrub_attributes(plain_attributes(span))
+        attributes = plain_attributes(span)
+        if not (span.__class__ in LEAN_SPANS and span.is_clean()):  # scrubbed as it ended
+            attributes = scrub_attributes(attributes)
         trace_id = to_xray(f"{span.context.trace_id:032x}")
         document = {
             "id": span_hex(span.context.span_id),
