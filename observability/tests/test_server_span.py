@@ -3,6 +3,8 @@
 shape, without resolving the URL a second time or building the absolute URL; but for the route,
 which both of its paths write as users read it (`/api/activities/@{handle}`)."""
 
+import wsgiref.util
+
 import django.http.request
 import pytest
 from django.test import Client, override_settings
@@ -15,6 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from observability.providers.otel.request_attributes import request_uri
 from observability.providers.otel.server_span import ServerSpanMiddleware, request_attributes
 from observability.routes import route_template
 
@@ -146,7 +149,27 @@ VARIATIONS = [
     {"HTTP_USER_AGENT": "  curl/8.0  "},
     {"REQUEST_METHOD": "FETCH"},
     {"REQUEST_METHOD": " get "},
+    {"PATH_INFO": "/api/activities/@worf", "QUERY_STRING": "page=2"},
+    {"PATH_INFO": "/x;y=1,2/~._-", "QUERY_STRING": "q=a%20b"},
+    {"PATH_INFO": "", "SCRIPT_NAME": ""},
+    {"PATH_INFO": "/a b", "HTTP_HOST": "example.test"},
 ]
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("host", [None, "", "127.0.0.1:8000"])
+@pytest.mark.parametrize("script", [None, "", "/app"])
+@pytest.mark.parametrize(
+    "path", ["", "/", "/api/activities/@worf", "/p\u00e9", "/a b", "//x", "a/b"]
+)
+def test_the_request_uri_is_wsgirefs(scheme, host, script, path):
+    environ = {"SERVER_NAME": "srv", "SERVER_PORT": "8080", "wsgi.url_scheme": scheme}
+    environ |= {"PATH_INFO": path, "QUERY_STRING": "a=1&b=%20"}
+    if host is not None:
+        environ["HTTP_HOST"] = host
+    if script is not None:
+        environ["SCRIPT_NAME"] = script
+    assert request_uri(environ) == wsgiref.util.request_uri(environ)
 
 
 @pytest.mark.parametrize("variation", VARIATIONS)

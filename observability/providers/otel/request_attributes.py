@@ -3,6 +3,7 @@ the way its collect_request_attributes does under the default conventions, for t
 server_span.py."""
 
 import contextlib
+import re
 import wsgiref.util
 
 from opentelemetry.instrumentation._semconv import _StabilityMode
@@ -24,6 +25,10 @@ from opentelemetry.semconv._incubating.attributes.net_attributes import (
     NET_PEER_PORT,
 )
 from opentelemetry.util.http import redact_url, sanitize_method
+
+# A path that wsgiref.util.request_uri's quote(path, safe="/;=,") leaves as it is: only what quote
+# never escapes (letters, digits, _.-~) and the safe characters.
+UNQUOTED_PATH = re.compile(r"[\w.~/;=,-]*", re.ASCII)
 
 
 def request_attributes(environ, method=None):
@@ -48,7 +53,7 @@ def request_attributes(environ, method=None):
     if target:
         result[HTTP_TARGET] = target
     else:
-        url = wsgiref.util.request_uri(environ)
+        url = request_uri(environ)
         # redact_url changes nothing in a URL with no credentials and no query (and parses twice).
         result[HTTP_URL] = url if "@" not in url and "?" not in url else redact_url(url)
     if remote_addr := environ.get("REMOTE_ADDR"):
@@ -67,3 +72,17 @@ def request_attributes(environ, method=None):
     if flavor:
         result[HTTP_FLAVOR] = flavor
     return result
+
+
+def request_uri(environ):
+    """wsgiref.util.request_uri(environ), without its imports and its two quote() calls where
+    they would change nothing: a request with a Host header, no script name and a plain path
+    (runserver's requests, which carry neither RAW_URI nor REQUEST_URI)."""
+    host = environ.get("HTTP_HOST")
+    path = environ.get("PATH_INFO", "")
+    if not host or environ.get("SCRIPT_NAME") or not UNQUOTED_PATH.fullmatch(path):
+        return wsgiref.util.request_uri(environ)
+    # application_uri ends with quote("/"), then request_uri adds the path without its first "/".
+    url = f"{environ['wsgi.url_scheme']}://{host}/{path[1:]}"
+    query = environ.get("QUERY_STRING")
+    return f"{url}?{query}" if query else url
