@@ -4,10 +4,13 @@ record, made without its machinery. Links, start times, unsampled traces and oth
 the SDK's span; a lean span's bytes on the wire are the library encoder's, and an exception ends
 it as the SDK's start_as_current_span ends its own."""
 
+import asyncio
+from unittest.mock import ANY
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as library_encode
-from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
     Decision,
@@ -159,3 +162,53 @@ def test_a_child_span_used_as_a_context_manager_ends_as_the_sdks_span_does():
     assert not manual.is_recording()
     manual.set_attribute("late", 1)  # ignored once ended, as the SDK ignores it
     assert "late" not in manual.attributes
+
+
+def test_start_as_current_span_does_what_the_sdks_does_as_a_block_and_as_a_decorator():
+    tracer, spans = traced(request_sampler())
+    # The SDK's own tracer and context managers, beside them.
+    sdk_finished = Finished()
+    sdk_provider = TracerProvider()
+    sdk_provider.add_span_processor(sdk_finished)
+    sdk_tracer, sdk_spans = sdk_provider.get_tracer("home.activities"), sdk_finished.spans
+
+    @tracer.start_as_current_span("decorated")
+    def decorated(value):
+        return value, trace.get_current_span()
+
+    @tracer.start_as_current_span("awaited")
+    async def awaited():
+        return trace.get_current_span()
+
+    for each in (tracer, sdk_tracer):
+        with each.start_as_current_span("root") as root:
+            with pytest.raises(ValueError, match="no"), each.start_as_current_span("fails"):
+                raise ValueError("no")
+            kept = each.start_as_current_span("kept", end_on_exit=False)
+            with kept as open_span:
+                assert trace.get_current_span() is open_span
+            assert trace.get_current_span() is root  # the context is restored
+            assert open_span.is_recording()
+            open_span.end()
+            with pytest.raises(KeyboardInterrupt), each.start_as_current_span("interrupted"):
+                raise KeyboardInterrupt  # no event, no status: not an Exception
+            quiet = each.start_as_current_span("quiet", record_exception=False)
+            with pytest.raises(KeyError), quiet:
+                raise KeyError("k")
+        assert trace.get_current_span() is trace.INVALID_SPAN
+    assert [span.name for span in spans] == [span.name for span in sdk_spans]
+    for lean, sdk in zip(spans, sdk_spans, strict=True):
+        assert lean.status.status_code is sdk.status.status_code
+        assert lean.status.description == sdk.status.description
+        assert [(event.name, dict(event.attributes)) for event in lean.events] == [
+            (event.name, {**event.attributes, "exception.stacktrace": ANY}) for event in sdk.events
+        ]
+    [event] = spans[0].events
+    assert "raise ValueError" in event.attributes["exception.stacktrace"]
+    with tracer.start_as_current_span("request") as request:
+        value, current = decorated(1)
+        assert value == 1
+        assert current.parent.span_id == request.get_span_context().span_id
+        assert asyncio.run(awaited()).parent.span_id == request.get_span_context().span_id
+    assert [span.name for span in spans[-3:]] == ["decorated", "awaited", "request"]
+    assert type(spans[-3]) is ChildSpan
