@@ -249,12 +249,13 @@ class SegmentBuilder:
 
     def span_subsegment(self, span, children, trace_id=None):
         attributes = plain_attributes(span)
-        if not (span.__class__ in LEAN_SPANS and span.is_clean()):  # scrubbed as it ended
+        clean = span.__class__ in LEAN_SPANS and span.is_clean()  # scrubbed as it ended
+        if not clean:
             attributes = scrub_attributes(attributes)
         database = database_type(attributes)
         document = {
             "id": span_hex(span.context.span_id),
-            "name": valid_name(sql_name(attributes, database) if database else span.name),
+            "name": valid_name(sql_name(attributes, database) if database else span.name, clean),
             "start_time": seconds(span.start_time),
             "parent_id": span_hex(span.parent.span_id),
             "in_progress": False,
@@ -264,7 +265,7 @@ class SegmentBuilder:
             document["http"] = http_block(attributes)
         if database:
             document["sql"] = sql_block(attributes, database)
-        self.annotate(document, span, attributes, segment=False)
+        self.annotate(document, span, attributes, segment=False, clean=clean)
         if children:
             trace_id = trace_id or to_xray(f"{span.context.trace_id:032x}")
         subsegments = self.subsegments(span, children, trace_id) if children else []
@@ -330,11 +331,14 @@ class SegmentBuilder:
             del fields[name]
         return fields
 
-    def annotate(self, document, span, attributes, segment):
-        """Metadata, annotations, the error flags and the cause."""
+    def annotate(self, document, span, attributes, segment, clean=False):
+        """Metadata, annotations, the error flags and the cause. Metadata made of `clean`
+        attributes alone (the default namespace's; not a namespace's JSON, whose object may hold
+        what its text did not show) is as scrub() would leave it."""
         metadata, annotations = attribute_fields(attributes, defaults=not segment)
         if metadata:
-            document["metadata"] = scrub(metadata)
+            plain = clean and metadata.keys() == {"default"}
+            document["metadata"] = metadata if plain else scrub(metadata)
         if annotations:
             document["annotations"] = annotations
         cause = exception_cause(span) if span.events else None
@@ -416,10 +420,11 @@ def as_int(value):
         return None
 
 
-def valid_name(name):
-    """A span's name as X-Ray takes it: scrubbed, without the characters the SDK removes, at
-    most 200 characters."""
-    return scrub_text(str(name)).translate(INVALID_NAME)[:MAX_NAME] or "-"
+def valid_name(name, clean=False):
+    """A span's name as X-Ray takes it: scrubbed (unless it is `clean` already), without the
+    characters the SDK removes, at most 200 characters."""
+    name = str(name)
+    return (name if clean else scrub_text(name)).translate(INVALID_NAME)[:MAX_NAME] or "-"
 
 
 def status_flags(status):
