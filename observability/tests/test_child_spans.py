@@ -212,3 +212,35 @@ def test_start_as_current_span_does_what_the_sdks_does_as_a_block_and_as_a_decor
         assert asyncio.run(awaited()).parent.span_id == request.get_span_context().span_id
     assert [span.name for span in spans[-3:]] == ["decorated", "awaited", "request"]
     assert type(spans[-3]) is ChildSpan
+
+
+def test_lean_spans_go_through_every_processor_also_one_added_later():
+    class Watching(SpanProcessor):
+        def __init__(self):
+            self.seen = []
+
+        def on_start(self, span, parent_context=None):
+            self.seen.append(("start", span.name))
+
+        def _on_ending(self, span):
+            self.seen.append(("ending", span.name, span.is_recording()))
+
+        def on_end(self, span):
+            self.seen.append(("end", span.name))
+
+    finished = Finished()
+    provider = build_tracer_provider(request_sampler(), finished)
+    tracer = provider.get_tracer("home.activities")
+    with tracer.start_as_current_span("first"):
+        pass
+    watching = Watching()
+    provider.add_span_processor(watching)
+    with tracer.start_as_current_span("root"), tracer.start_as_current_span("child"):
+        pass
+    assert [span.name for span in finished.spans] == ["first", "child", "root"]
+    assert [type(span).__name__ for span in finished.spans] == ["RootSpan", "ChildSpan", "RootSpan"]
+    assert watching.seen == [
+        ("start", "root"), ("start", "child"),
+        ("ending", "child", False), ("end", "child"),
+        ("ending", "root", False), ("end", "root"),
+    ]  # fmt: skip

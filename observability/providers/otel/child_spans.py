@@ -30,8 +30,9 @@ from opentelemetry import trace
 from opentelemetry.attributes import _clean_attribute_value
 from opentelemetry.context import attach, detach
 from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer, _Span
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, SpanProcessor, Tracer, _Span
 from opentelemetry.sdk.trace._tracer_metrics import NoOpTracerMetrics
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
@@ -59,6 +60,8 @@ class ChildSpan(ReadableSpan, trace.Span):
     _scrubbed_by = None  # the secrets its name and attributes were scrubbed of
     _record_exception = True
     _set_status_on_exception = True
+    # What ends it in each span processor (processor_calls), else the provider's on_end.
+    _ending = None
 
     def __init__(
         self, tracer, scope, name, parent, kind, attributes, record_exception=True,
@@ -177,7 +180,12 @@ class ChildSpan(ReadableSpan, trace.Span):
         self._scrubbed_by = process_secrets()
         self._attributes = scrub_attributes(self._attributes)
         self._name = scrub_text(self._name)
-        self._processor.on_end(self)
+        ending = self._ending
+        if ending is None:
+            self._processor.on_end(self)
+            return
+        for end in ending:  # the processors' (processor_calls)
+            end(self)
 
     def is_clean(self):
         """Whether it left end() as the scrubbing would leave it: scrubbed of the secrets in
@@ -238,8 +246,7 @@ class LeanTracer(Tracer):
             self, self._instrumentation_scope, name, parent, kind, attributes,
             record_exception, set_status_on_exception,
         )  # fmt: skip
-        self.span_processor.on_start(span, parent_context=context)
-        return span
+        return self._started(span, context)
 
     def _root_span(
         self, name, context, kind, attributes, parent, record_exception, set_status_on_exception
@@ -290,7 +297,19 @@ class LeanTracer(Tracer):
             self, self._instrumentation_scope, name, parent, kind, result.attributes,
             record_exception, set_status_on_exception, context=span_context,
         )  # fmt: skip
-        self.span_processor.on_start(span, parent_context=context)
+        return self._started(span, context)
+
+    def _started(self, span, context):
+        """`span`, through the processors' on_start, with what will end it in each: the
+        provider's processors looked at once, and again only once one is added."""
+        processors = getattr(self.span_processor, "_span_processors", None)
+        seen, calls = getattr(self, "_processor_calls", (None, None))
+        if calls is None or seen is not processors:
+            calls = processor_calls(self.span_processor)
+            self._processor_calls = processors, calls
+        starting, span._ending = calls
+        for processor in starting:
+            processor.on_start(span, parent_context=context)
         return span
 
     def start_as_current_span(
@@ -360,6 +379,36 @@ class CurrentSpan(contextlib.ContextDecorator):
             if self.end_on_exit:
                 span.end()
         return False
+
+
+# Processor methods that do nothing: the SDK's defaults, and its batch processor's.
+_NOTHING_ON_START = (SpanProcessor.on_start, BatchSpanProcessor.on_start)
+_NOTHING_ON_ENDING = (SpanProcessor._on_ending, BatchSpanProcessor._on_ending)
+
+
+def processor_calls(span_processor):
+    """(the provider's span processors whose on_start does something, the calls that end a lean
+    span of a sampled trace in each: its _on_ending where that does something, then what its
+    on_end would call). The SDK's batch processor's on_start and _on_ending do nothing and its
+    on_end, for a sampled span, hands it to its batch (emit); a processor may name what its on_end
+    does with a sampled span (on_end_sampled); any other is called as it is."""
+    processors = getattr(span_processor, "_span_processors", None)
+    if processors is None:  # not the SDK's multi-processor: it is called as it is
+        return (span_processor,), (span_processor._on_ending, span_processor.on_end)
+    starting = [p for p in processors if type(p).on_start not in _NOTHING_ON_START]
+    ending = [p._on_ending for p in processors if type(p)._on_ending not in _NOTHING_ON_ENDING]
+    return starting, ending + [sampled_end(p) for p in processors]
+
+
+def sampled_end(processor):
+    """What ends a span of a sampled trace for `processor`: what its on_end would call."""
+    named = getattr(processor, "on_end_sampled", None)
+    if named is not None:
+        return named
+    batch = getattr(processor, "_batch_processor", None)
+    if type(processor) is BatchSpanProcessor and hasattr(batch, "emit"):
+        return batch.emit
+    return processor.on_end
 
 
 def lean_tracers(provider):

@@ -23,13 +23,12 @@ from django.conf import settings
 from opentelemetry import trace
 from opentelemetry.context import _RUNTIME_CONTEXT, get_current
 from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
-from opentelemetry.sdk.trace import SpanProcessor, _Span
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import _Span
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
 
 from observability.problems import problems
-from observability.providers.otel.child_spans import ChildSpan, RootSpan
+from observability.providers.otel.child_spans import ChildSpan, RootSpan, processor_calls
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
 # Django's backend engine -> the instrumentor of its driver, imported only when a database uses it.
@@ -47,7 +46,6 @@ _NOT_RECORDED = contextlib.nullcontext(trace.INVALID_SPAN)
 MAX_SCRUBBED = 1024
 _scrubbed = (None, {})
 SAMPLED = int(TraceFlags.SAMPLED)
-_NOTHING_ON_START = (SpanProcessor.on_start, BatchSpanProcessor.on_start)
 _LOCAL_SPANS = (_Span, ChildSpan, RootSpan)  # completed with QuerySpan below
 # The current context: contextvars' own getter where that is the runtime context (the default).
 _current_context = (
@@ -169,31 +167,11 @@ class ChildSpanTracer(trace.Tracer):
 
     def processors(self):
         """(the provider's span processors whose on_start does something, the calls that end a
-        span of a sampled trace for each), kept until a processor is added. The SDK's batch
-        processor's on_start does nothing and its on_end, for a sampled span, hands it to its
-        batch (emit); a processor may name what its on_end does with a sampled span
-        (on_end_sampled); any other is called as it is."""
+        span of a sampled trace), kept until a processor is added (child_spans.processor_calls)."""
         processors = getattr(self.tracer.span_processor, "_span_processors", None)
-        if processors is None:  # not the SDK's multi-processor: it is called as it is
-            lists = (self.tracer.span_processor,), (self.tracer.span_processor.on_end,)
-        else:
-            lists = (
-                [p for p in processors if type(p).on_start not in _NOTHING_ON_START],
-                [sampled_end(p) for p in processors],
-            )
+        lists = processor_calls(self.tracer.span_processor)
         self._processors = processors, lists
         return lists
-
-
-def sampled_end(processor):
-    """What ends a span of a sampled trace for `processor`: what its on_end would call."""
-    named = getattr(processor, "on_end_sampled", None)
-    if named is not None:
-        return named
-    batch = getattr(processor, "_batch_processor", None)
-    if type(processor) is BatchSpanProcessor and hasattr(batch, "emit"):
-        return batch.emit
-    return processor.on_end
 
 
 class ChildSpanTracerProvider(trace.TracerProvider):
