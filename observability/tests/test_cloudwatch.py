@@ -153,3 +153,54 @@ def test_the_request_line_names_the_client_behind_the_local_proxy(meta, expected
     from observability.providers.cloudwatch import client_address
 
     assert client_address(meta) == expected
+
+
+def test_the_request_lines_record_is_the_one_logger_info_makes_but_for_its_caller():
+    import logging
+    import time
+
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from observability.providers.cloudwatch import RequestLogMiddleware, request_logger
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    keep = Keep()
+    request_logger.addHandler(keep)
+    level = request_logger.level
+    request_logger.setLevel(logging.INFO)
+    made = []
+    default_factory = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        made.append(args[4])  # the message
+        return default_factory(*args, **kwargs)
+
+    try:
+        middleware = RequestLogMiddleware(lambda request: HttpResponse(status=201))
+        middleware(RequestFactory().get("/api/x?page=2", REMOTE_ADDR="198.51.100.4"))
+        request_logger.info("%s", "as the logger makes it")
+        logging.setLogRecordFactory(factory)
+        middleware(RequestFactory().post("/api/y"))
+    finally:
+        logging.setLogRecordFactory(default_factory)
+        request_logger.removeHandler(keep)
+        request_logger.setLevel(level)
+    lean, usual, with_factory = keep.records
+    minute = time.strftime("[%Y-%b-%d %H:%M]", time.gmtime(lean.created // 60 * 60))
+    assert lean.getMessage() == f"{minute} 198.51.100.4 GET http /api/x?page=2 201"
+    assert with_factory.getMessage().endswith(" 127.0.0.1 POST http /api/y 201")
+    assert made == ["%s %s %s %s %s %s"]  # the application's factory made the last one
+    caller = {"pathname", "filename", "module", "lineno", "funcName"}
+    moments = {"created", "msecs", "relativeCreated", "asctime", "msg", "args", "message"}
+    assert lean.__dict__.keys() == usual.__dict__.keys()
+    for name in lean.__dict__.keys() - caller - moments:
+        assert getattr(lean, name) == getattr(usual, name), name
+    assert (lean.module, lean.funcName) == ("__init__", "__call__")
