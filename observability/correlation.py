@@ -10,6 +10,9 @@ import contextvars
 import threading
 
 from opentelemetry import trace
+from opentelemetry.context import _RUNTIME_CONTEXT, get_current
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+from opentelemetry.trace.propagation import _SPAN_KEY
 
 from observability.trace_ids import (
     is_placeholder_parent,
@@ -62,6 +65,21 @@ class TraceIds:
         return ";".join(parts)
 
 
+# The current context: contextvars' own getter where that is the runtime context (the default).
+current_context = (
+    _RUNTIME_CONTEXT._current_context.get
+    if isinstance(_RUNTIME_CONTEXT, ContextVarsRuntimeContext)
+    else get_current
+)
+
+
+def current_span(context=None):
+    """trace.get_current_span, in one call where the runtime context is contextvars' (the
+    default), not four: every request and every log line asks for it."""
+    span = (context if context is not None else current_context()).get(_SPAN_KEY)
+    return span if isinstance(span, trace.Span) else trace.INVALID_SPAN
+
+
 current_trace = contextvars.ContextVar("observability_trace", default=None)
 # The last request's trace on this thread, for lines logged after the request is done
 # (runserver's django.server access log).
@@ -70,7 +88,7 @@ last_trace = threading.local()
 
 def otel_trace():
     """The trace of the current OpenTelemetry span, when there is a valid one."""
-    span = trace.get_current_span()
+    span = current_span()
     context = span.get_span_context()
     if not context.is_valid:
         return None
@@ -98,7 +116,7 @@ def log_ids():
     ids = current_trace.get() or getattr(last_trace, "ids", None)
     if ids is None:
         return "-", "-", "-"
-    context = trace.get_current_span().get_span_context()
+    context = current_span().get_span_context()
     span_id = f"{context.span_id:016x}" if context.is_valid else (ids.parent_id or "-")
     return ids.trace_id, ids.xray_trace_id, span_id
 
@@ -121,7 +139,7 @@ class TraceCorrelationMiddleware:
             last_trace.ids = ids
         # Ours, not the X-Ray SDK's: it answers a dummy id for a request it does not sample.
         response[XRAY_HEADER] = f"Root={ids.xray_trace_id}"
-        span = trace.get_current_span()
+        span = current_span()
         if span.is_recording():
             request_fields(span, request, response)
         return response

@@ -151,3 +151,22 @@ def test_with_the_otel_source_the_request_is_traced_once_and_exported_to_both(
     assert [(s["id"], s["name"]) for s in segment["subsegments"]] == [
         (mock_data["span_id"], "mock-data")
     ]
+
+
+def test_current_span_answers_what_get_current_span_answers():
+    from opentelemetry import context as context_api
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation import _SPAN_KEY
+
+    from observability.correlation import current_span
+
+    span = trace.NonRecordingSpan(
+        trace.SpanContext(0x5F7A, 0x1234, is_remote=False, trace_flags=trace.TraceFlags(1))
+    )
+    assert current_span() is trace.get_current_span() is trace.INVALID_SPAN
+    with trace.use_span(span):
+        assert current_span() is trace.get_current_span() is span
+    given = trace.set_span_in_context(span)
+    assert current_span(given) is trace.get_current_span(given) is span
+    not_a_span = context_api.set_value(_SPAN_KEY, "not a span")
+    assert current_span(not_a_span) is trace.get_current_span(not_a_span) is trace.INVALID_SPAN

@@ -36,6 +36,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from observability.correlation import current_span
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
 
 _SPAN_ID_MAX = 2**64 - 1
@@ -219,7 +220,7 @@ class LeanTracer(Tracer):
         self, name, context=None, kind=SpanKind.INTERNAL, attributes=None, links=None,
         start_time=None, record_exception=True, set_status_on_exception=True,
     ):  # fmt: skip
-        parent_span = trace.get_current_span(context)
+        parent_span = current_span(context)
         if (
             links
             or start_time is not None

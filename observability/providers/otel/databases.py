@@ -21,12 +21,11 @@ import time
 
 from django.conf import settings
 from opentelemetry import trace
-from opentelemetry.context import _RUNTIME_CONTEXT, get_current
-from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk.trace import _Span
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
 
+from observability.correlation import current_context
 from observability.problems import problems
 from observability.providers.otel.child_spans import ChildSpan, RootSpan, processor_calls
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
@@ -47,18 +46,12 @@ MAX_SCRUBBED = 1024
 _scrubbed = (None, {})
 SAMPLED = int(TraceFlags.SAMPLED)
 _LOCAL_SPANS = (_Span, ChildSpan, RootSpan)  # completed with QuerySpan below
-# The current context: contextvars' own getter where that is the runtime context (the default).
-_current_context = (
-    _RUNTIME_CONTEXT._current_context.get
-    if isinstance(_RUNTIME_CONTEXT, ContextVarsRuntimeContext)
-    else get_current
-)
 
 
 def current_span(context=None):
     """trace.get_current_span, in one call where the runtime context is contextvars' (the
     default): a query's span looks up its parent in a few instructions, not four calls."""
-    span = (context if context is not None else _current_context()).get(_SPAN_KEY)
+    span = (context if context is not None else current_context()).get(_SPAN_KEY)
     if span.__class__ in _LOCAL_SPANS or isinstance(span, trace.Span):
         return span
     return trace.INVALID_SPAN
@@ -142,7 +135,7 @@ class ChildSpanTracer(trace.Tracer):
 
     def start_as_current_span(self, name, context=None, kind=SpanKind.INTERNAL, attributes=None):
         """The span of one query (the instrumentations' only use of it): a QuerySpan."""
-        parent = (context if context is not None else _current_context()).get(_SPAN_KEY)
+        parent = (context if context is not None else current_context()).get(_SPAN_KEY)
         if parent.__class__ not in _LOCAL_SPANS:
             parent = current_span(context)
         if parent.__class__ in _LOCAL_SPANS:  # the SDK's span, or a ChildSpan: read directly

@@ -32,14 +32,10 @@ from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN as SUPPRESSED
 from opentelemetry.trace import SpanKind
 
+from observability.correlation import current_context
 from observability.providers.otel.child_spans import _PLAIN as PLAIN
 from observability.providers.otel.child_spans import LIMITS
-from observability.providers.otel.databases import (
-    _NOT_RECORDED,
-    ChildSpanTracer,
-    QuerySpan,
-    _current_context,
-)
+from observability.providers.otel.databases import _NOT_RECORDED, ChildSpanTracer, QuerySpan
 
 # Distinct statements whose operation name (and a connection's, whose attributes) are kept;
 # emptied when full, then filled again.
@@ -160,7 +156,7 @@ class SharedTracerCursor(dbapi.TracedCursorProxy):
         statement = args[0] if args else None
         if not tracer.lean or statement.__class__ is not str:
             return tracer.traced_execution(cursor, cursor.execute, *args, **kwargs)
-        context = _current_context()  # as is_instrumentation_enabled() reads it
+        context = current_context()  # as is_instrumentation_enabled() reads it
         if context.get(_SUPPRESS_INSTRUMENTATION_KEY) or context.get(SUPPRESSED):
             return cursor.execute(*args, **kwargs)
         integration = tracer._db_api_integration
