@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import _Span
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation import _SPAN_KEY
 
-from observability.correlation import current_context
+from observability.correlation import current_context, current_span
 from observability.problems import problems
 from observability.providers.otel.child_spans import ChildSpan, RootSpan, processor_calls
 from observability.scrubbing import process_secrets, scrub_attributes, scrub_text
@@ -46,15 +46,6 @@ MAX_SCRUBBED = 1024
 _scrubbed = (None, {})
 SAMPLED = int(TraceFlags.SAMPLED)
 _LOCAL_SPANS = (_Span, ChildSpan, RootSpan)  # completed with QuerySpan below
-
-
-def current_span(context=None):
-    """trace.get_current_span, in one call where the runtime context is contextvars' (the
-    default): a query's span looks up its parent in a few instructions, not four calls."""
-    span = (context if context is not None else current_context()).get(_SPAN_KEY)
-    if span.__class__ in _LOCAL_SPANS or isinstance(span, trace.Span):
-        return span
-    return trace.INVALID_SPAN
 
 
 class QuerySpan(ChildSpan):
