@@ -143,6 +143,28 @@ def test_names_lose_what_x_ray_refuses(traced):
     assert segment["name"] == "query select "
 
 
+def test_each_segment_names_the_version_of_its_own_service():
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+    builder = SegmentBuilder("svc")
+    documents = []
+
+    class Convert(SpanProcessor):
+        def on_end(self, span):
+            documents.extend(builder.documents([span]))
+
+    for version in ("1.2.3", None, "2.0"):
+        attributes = {"service.version": version} if version else {}
+        provider = TracerProvider(resource=Resource.create(attributes))
+        provider.add_span_processor(Convert())
+        with provider.get_tracer("test").start_as_current_span("r", kind=SpanKind.SERVER):
+            pass
+        provider.shutdown()
+    assert [document["service"].get("version") for document in documents] == ["1.2.3", None, "2.0"]
+    assert {document["service"]["runtime"] for document in documents} == {"CPython"}
+
+
 @pytest.fixture(params=["sdk span", "query span"])
 def queries(request, finished_spans):
     """The tracer of requests, the one of queries (the SDK's own, or the database

@@ -40,6 +40,7 @@ from observability.trace_ids import is_placeholder_parent, to_xray
 LEAN_SPANS = (ChildSpan, QuerySpan, RootSpan)
 METADATA_PREFIX = "aws.xray.metadata."
 ANNOTATIONS = "aws.xray.annotations"
+IS_METADATA = operator.methodcaller("startswith", METADATA_PREFIX)
 # Attributes the segment's http block (or the trace itself) already carries.
 HTTP_ATTRIBUTES = frozenset(
     {
@@ -61,6 +62,9 @@ MAX_CACHED_QUERIES = 1024
 MAX_WAITING_SPANS = 10000
 # What the SDK takes out of a name (X-Ray refuses them), and X-Ray's longest name.
 INVALID_NAME = str.maketrans("", "", "?;*()!$~^<>")
+# Whether a name holds one of them: translate() raises and clears a KeyError for every other
+# character of the name, which cost more than the rest of a segment's name.
+HAS_INVALID_NAME = re.compile(r"[?;*()!$~^<>]").search
 MAX_NAME = 200
 # Frames of an exception's stack, as the SDK keeps them (its max_trace_back).
 MAX_FRAMES = 10
@@ -106,6 +110,8 @@ class SegmentBuilder:
         # A query's subsegment fields but its ids and times, by its name, kind and attributes:
         # kept until the secrets change, as scrubbing's verdicts are.
         self.query_fields = (None, {})
+        # The last resource seen, and the service block made of it (service_block).
+        self.service_blocks = (None, None)
 
     def documents(self, spans):
         """The segment documents (and late subsegments) that these finished spans complete; a
@@ -123,8 +129,11 @@ class SegmentBuilder:
 
     def complete(self, span, out):
         """Adds to `out` what `span`'s end completes."""
-        trace_id = span.context[0]  # a SpanContext: (trace id, span id...)
-        if span.__class__ is not QuerySpan and is_local_root(span):  # a query's parent is local
+        # ReadableSpan's fields; its contexts are SpanContexts: (trace id, span id, is remote...)
+        trace_id = span._context[0]
+        parent = span._parent
+        # A query's parent is local; a span with no parent or a remote one starts a segment.
+        if span.__class__ is not QuerySpan and (parent is None or parent[2]):
             children = self.waiting.pop(trace_id, [])
             self.waiting_count -= len(children)
             mine, others = self.descendants(span, children)
@@ -163,7 +172,7 @@ class SegmentBuilder:
             )  # fmt: skip
 
     def remember_sent(self, trace_id, span):
-        self.sent[trace_id] = span.context.span_id
+        self.sent[trace_id] = span._context[1]
         while len(self.sent) > 1000:
             self.sent.popitem(last=False)
 
@@ -175,21 +184,21 @@ class SegmentBuilder:
         for span in spans:
             by_parent[span._parent[1]].append(span)  # ReadableSpan's parent
         mine = {}
-        stack = [root.context[1]]
+        stack = [root._context[1]]
         while stack:
             parent_id = stack.pop()
-            children = by_parent.pop(parent_id, [])
+            children = by_parent.pop(parent_id, None)
             if children:
                 mine[parent_id] = children
-                stack.extend([child.context[1] for child in children])
+                stack.extend([child._context[1] for child in children])
         others = [span for group in by_parent.values() for span in group]
         return mine, others
 
     def name(self, span, attributes):
         """A request's segment is named by the service (or its host, by AWS_XRAY_URL's pattern);
         a trace begun outside a request (a command's) by its span."""
-        if span.kind is not SpanKind.SERVER:
-            return span.name
+        if span._kind is not SpanKind.SERVER:
+            return span._name
         host = attributes.get("http.host")
         if self.name_for_host and host:
             return self.name_for_host(host) or self.service
@@ -199,17 +208,18 @@ class SegmentBuilder:
         attributes = plain_attributes(span)
         if not (span.__class__ in LEAN_SPANS and span.is_clean()):  # scrubbed as it ended
             attributes = scrub_attributes(attributes)
-        trace_id = to_xray(f"{span.context.trace_id:032x}")
+        context = span._context  # a SpanContext: (trace id, span id...)
+        trace_id = to_xray(f"{context[0]:032x}")
         document = {
-            "id": span_hex(span.context.span_id),
+            "id": context[1].to_bytes(8, "big").hex(),  # span_hex
             "name": valid_name(self.name(span, attributes)),
-            "start_time": seconds(span.start_time),
+            "start_time": span._start_time / 1e9,
             "trace_id": trace_id,
             "in_progress": False,
         }
-        parent = span.parent
+        parent = span._parent
         if parent is not None and not is_placeholder_parent(parent):
-            document["parent_id"] = span_hex(parent.span_id)
+            document["parent_id"] = span_hex(parent[1])
         if "http.method" in attributes:
             document["http"] = http_block(attributes)
         document["aws"] = self.aws
@@ -217,17 +227,26 @@ class SegmentBuilder:
         route = attributes.get("http.route")
         if route:
             document.setdefault("annotations", {})[ROUTE_ANNOTATION] = route
-        subsegments = self.subsegments(span, children, trace_id)
-        if subsegments:
-            document["subsegments"] = subsegments
-        version = span.resource.attributes.get("service.version")
-        document["service"] = {**self.runtime, "version": version} if version else self.runtime
-        document["end_time"] = seconds(span.end_time)
+        if children:
+            subsegments = self.subsegments(span, children, trace_id)
+            if subsegments:
+                document["subsegments"] = subsegments
+        document["service"] = self.service_block(span._resource)
+        document["end_time"] = span._end_time / 1e9
         return document
+
+    def service_block(self, resource):
+        """The segment's service block: the runtime, and the resource's service.version."""
+        held = self.service_blocks
+        if held[0] is not resource:
+            version = resource.attributes.get("service.version")
+            block = {**self.runtime, "version": version} if version else self.runtime
+            self.service_blocks = held = (resource, block)
+        return held[1]
 
     def subsegments(self, span, children, trace_id):
         result = []
-        for child in sorted(children.get(span.context[1], ()), key=START_TIME):
+        for child in sorted(children.get(span._context[1], ()), key=START_TIME):
             if (
                 child.__class__ is QuerySpan
                 and not child._events
@@ -236,7 +255,7 @@ class SegmentBuilder:
                 # As subsegment() would make it, in one call, trace id and type in it.
                 result.append(self.query_subsegment(child, trace_id))
                 continue
-            document = self.subsegment(child, children, trace_id)
+            document = self.span_subsegment(child, children, trace_id)
             document.update(trace_id=trace_id, type="subsegment")
             result.append(document)
         return result
@@ -253,13 +272,14 @@ class SegmentBuilder:
         if not clean:
             attributes = scrub_attributes(attributes)
         database = database_type(attributes)
+        # ReadableSpan's fields; its contexts are SpanContexts: (trace id, span id...)
         document = {
-            "id": span_hex(span.context.span_id),
-            "name": valid_name(sql_name(attributes, database) if database else span.name, clean),
-            "start_time": seconds(span.start_time),
-            "parent_id": span_hex(span.parent.span_id),
+            "id": span._context[1].to_bytes(8, "big").hex(),  # span_hex
+            "name": valid_name(sql_name(attributes, database) if database else span._name, clean),
+            "start_time": span._start_time / 1e9,
+            "parent_id": span._parent[1].to_bytes(8, "big").hex(),
             "in_progress": False,
-            "namespace": "remote" if span.kind is SpanKind.CLIENT else "local",
+            "namespace": "remote" if span._kind is SpanKind.CLIENT else "local",
         }
         if "http.method" in attributes:
             document["http"] = http_block(attributes)
@@ -267,11 +287,11 @@ class SegmentBuilder:
             document["sql"] = sql_block(attributes, database)
         self.annotate(document, span, attributes, segment=False, clean=clean)
         if children:
-            trace_id = trace_id or to_xray(f"{span.context.trace_id:032x}")
-        subsegments = self.subsegments(span, children, trace_id) if children else []
-        if subsegments:
-            document["subsegments"] = subsegments
-        document["end_time"] = seconds(span.end_time)
+            trace_id = trace_id or to_xray(f"{span._context[0]:032x}")
+            subsegments = self.subsegments(span, children, trace_id)
+            if subsegments:
+                document["subsegments"] = subsegments
+        document["end_time"] = span._end_time / 1e9
         return document
 
     def query_subsegment(self, span, trace_id=None):
@@ -341,14 +361,15 @@ class SegmentBuilder:
             document["metadata"] = metadata if plain else scrub(metadata)
         if annotations:
             document["annotations"] = annotations
-        cause = exception_cause(span) if span.events else None
+        cause = exception_cause(span) if span._events else None
         if cause:
             document["cause"] = cause
         status = attributes.get("http.status_code")
-        flags = status_flags(status)
-        if not flags and span.status.status_code is StatusCode.ERROR:
-            flags = {"fault": True}
-        document.update(flags)
+        flags = status_flags(status) if status is not None else None
+        if flags:
+            document.update(flags)
+        elif span._status.status_code is StatusCode.ERROR:
+            document["fault"] = True
 
 
 def flattened(subsegments):
@@ -362,7 +383,10 @@ def flattened(subsegments):
 def attribute_fields(attributes, defaults):
     """(metadata, annotations) from a span's attributes."""
     metadata = {}
-    annotated = set(attributes.get(ANNOTATIONS, ()) or ())
+    annotated = attributes.get(ANNOTATIONS)
+    annotated = set(annotated) if annotated else ()
+    if not (defaults or annotated or any(map(IS_METADATA, attributes))):
+        return metadata, {}  # a segment's attributes, asked without a Python call per key
     annotations = {}
     for key, value in attributes.items():
         if key.startswith(METADATA_PREFIX):
@@ -371,9 +395,9 @@ def attribute_fields(attributes, defaults):
                 metadata[namespace] = json.loads(value) if isinstance(value, str) else value
             except (ValueError, RecursionError):
                 metadata[namespace] = value
-        elif key in annotated:
+        elif annotated and key in annotated:
             annotations[re.sub(r"\W", "_", key)] = value if is_scalar(value) else str(value)
-        elif defaults and key != ANNOTATIONS and key not in BLOCK_ATTRIBUTES:
+        elif defaults and key not in BLOCK_ATTRIBUTES and key != ANNOTATIONS:
             plain = list(value) if isinstance(value, tuple) else value
             metadata.setdefault("default", {})[key] = plain
     return metadata, annotations
@@ -423,8 +447,10 @@ def as_int(value):
 def valid_name(name, clean=False):
     """A span's name as X-Ray takes it: scrubbed (unless it is `clean` already), without the
     characters the SDK removes, at most 200 characters."""
-    name = str(name)
-    return (name if clean else scrub_text(name)).translate(INVALID_NAME)[:MAX_NAME] or "-"
+    name = str(name) if clean else scrub_text(str(name))
+    if HAS_INVALID_NAME(name):
+        name = name.translate(INVALID_NAME)
+    return name[:MAX_NAME] or "-"
 
 
 def status_flags(status):
