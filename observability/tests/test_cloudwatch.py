@@ -204,3 +204,70 @@ def test_the_request_lines_record_is_the_one_logger_info_makes_but_for_its_calle
     for name in lean.__dict__.keys() - caller - moments:
         assert getattr(lean, name) == getattr(usual, name), name
     assert (lean.module, lean.funcName) == ("__init__", "__call__")
+
+
+def test_a_request_line_put_without_a_record_is_the_line_its_record_makes(moto):
+    """put_line, which the request log middleware calls where LOGGING gives CloudWatch's handler
+    the request lines alone, queues what handling a record of that line queues: scrubbed, with
+    the trace ids, formatted, truncated to what CloudWatch takes; and the middleware takes it
+    only while the handler is set up as LOGGING and cloudwatch_handler set it up."""
+    import logging
+    import time
+
+    from observability.correlation import TraceIds, current_trace
+    from observability.logging import (
+        ScrubFilter,
+        SdkLogFilter,
+        SdkNoiseFilter,
+        TraceContextFilter,
+        log_format,
+    )
+    from observability.providers.cloudwatch import lines_handler, request_logger
+    from observability.providers.cloudwatch.handler import CloudWatchLogHandler, LineFormatter
+
+    handler = CloudWatchLogHandler(
+        log_group_name="lines", log_stream_name="stream", boto3_client=moto.logs_client(),
+        create_log_group=False,
+    )  # fmt: skip
+    handler.setFormatter(LineFormatter(log_format(True, "v1.2")))
+    for log_filter in (SdkNoiseFilter(), SdkLogFilter(), TraceContextFilter(), ScrubFilter()):
+        handler.addFilter(log_filter)
+    queued = []
+    handler.sender.put = queued.append  # what the handler queues, not sent
+    handlers, propagate = request_logger.handlers[:], request_logger.propagate
+    request_logger.handlers[:], request_logger.propagate = [handler], False
+    token = current_trace.set(TraceIds("5f7a1234" + "ab" * 12, "00f067aa0ba902b7", True))
+    try:
+        assert lines_handler() is handler
+        messages = [
+            "[2026-Dec-05 05:00] 127.0.0.1 GET http /api/x?token=abc123&page=2 200",
+            "é \u2603 " + "x" * 300_000,  # over what CloudWatch takes: truncated
+            "",  # CloudWatch takes no empty message: nothing queued
+        ]
+        for message in messages:
+            created = time.time()
+            handler.put_line(request_logger.name, message, created)
+            record = logging.LogRecord(
+                request_logger.name, logging.INFO, __file__, 1, "%s", (message,), None
+            )
+            record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+            handler.handle(record)
+        handler.addFilter(logging.Filter())  # a filter of the application's own
+        assert lines_handler() is None
+    finally:
+        current_trace.reset(token)
+        request_logger.handlers[:], request_logger.propagate = handlers, propagate
+        handler.sender.put = None
+        handler.shutting_down = True
+        handler.close()
+    assert len(queued) == 4
+    assert queued[0] == queued[1]
+    assert queued[2] == queued[3]
+    event = queued[0][1]
+    assert re.search(
+        r" INFO observability\.requests release=v1\.2 trace_id=5f7a1234abab.* "
+        r"span_id=00f067aa0ba902b7 \[2026-Dec-05 05:00\] 127\.0\.0\.1 GET http "
+        r"/api/x\?token=\[REDACTED\]&page=2 200$",
+        event["message"],
+    )
+    assert len(queued[2][1]["message"].encode()) < 300_000

@@ -18,13 +18,16 @@ import watchtower
 
 from observability.background import BackgroundSender
 from observability.conf import conf
+from observability.correlation import log_ids
 from observability.logging import (
     ScrubFilter,
     SdkLogFilter,
+    SdkNoiseFilter,
     TraceContextFilter,
     log_format,
 )
 from observability.problems import problems
+from observability.scrubbing import scrub_text
 
 MAX_QUEUED_LOG_EVENTS = 10_000
 
@@ -32,6 +35,25 @@ MAX_QUEUED_LOG_EVENTS = 10_000
 # A log format's parts: its %(name)s fields, its escaped percent signs, and the text between.
 FORMAT_FIELD = re.compile(r"%\((\w+)\)s|%%")
 PLAIN_FORMAT = re.compile(r"(?:[^%]|%%|%\(\w+\)s)*")
+# The filters the handler has as LOGGING and cloudwatch_handler give them (put_line's premise).
+STANDARD_FILTERS = frozenset({SdkNoiseFilter, SdkLogFilter, TraceContextFilter, ScrubFilter})
+
+
+class Line:
+    """What the line formatter reads of an INFO record, for a line put without a record
+    (CloudWatchLogHandler.put_line): its logger's name, its message, its time and trace ids."""
+
+    __slots__ = ("asctime", "created", "message", "msecs", "name", "span_id", "trace_id")
+    __slots__ += ("xray_trace_id",)
+    FIELDS = frozenset({"levelname", *__slots__})
+    levelname = logging.getLevelName(logging.INFO)
+
+    def __init__(self, name, message, created):
+        self.name = name
+        self.message = message
+        self.created = created
+        self.msecs = int((created - int(created)) * 1000) + 0.0  # as LogRecord's
+        self.trace_id, self.xray_trace_id, self.span_id = log_ids()
 
 
 class LineFormatter(watchtower.CloudWatchLogFormatter):
@@ -45,9 +67,11 @@ class LineFormatter(watchtower.CloudWatchLogFormatter):
         super().__init__(fmt, *args, **kwargs)
         self.second = (None, "")
         self.template = None
+        self.takes_lines = False  # whether format_line can write a Line's (all its fields are)
         plain = type(self._style) is logging.PercentStyle and not self._style._defaults
         if plain and PLAIN_FORMAT.fullmatch(self._fmt):
             names = [name for name in FORMAT_FIELD.findall(self._fmt) if name]
+            self.takes_lines = not self.add_log_record_attrs and Line.FIELDS.issuperset(names)
             self.template = FORMAT_FIELD.sub(lambda m: "%s" if m.group(1) else "%%", self._fmt)
             self.uses_time = "asctime" in names
             getter = operator.attrgetter(*names) if names else lambda record: ()
@@ -58,9 +82,7 @@ class LineFormatter(watchtower.CloudWatchLogFormatter):
             return super().format(record)
         # As logging.Formatter.format does.
         record.message = record.getMessage()
-        if self.uses_time:
-            record.asctime = self.formatTime(record, self.datefmt)
-        line = self.template % self.fields(record)
+        line = self.format_line(record)
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
@@ -69,6 +91,12 @@ class LineFormatter(watchtower.CloudWatchLogFormatter):
             line = line if line.endswith("\n") else line + "\n"
             line += self.formatStack(record.stack_info)
         return line
+
+    def format_line(self, record):
+        """The line of a record (or Line) whose message is set, but for exception and stack."""
+        if self.uses_time:
+            record.asctime = self.formatTime(record, self.datefmt)
+        return self.template % self.fields(record)
 
     def formatTime(self, record, datefmt=None):
         if datefmt or not self.default_msec_format:
@@ -134,14 +162,50 @@ class CloudWatchLogHandler(watchtower.CloudWatchLogHandler):
             # Set by the formatting; CloudWatch takes no empty message.
             if getattr(message, "message", None) == "" or text == "":
                 return
-            event = {"timestamp": int(message.created * 1000), "message": text}
-            size = self.event_size(event)
-            if size > self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE:
-                event = self._truncate(event, self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE)
-                size = self._size(event)
-            self.sender.put((self._get_stream_name(message), event, size))
+            self.queue(message, text, message.created)
         except Exception:
             self.handleError(message)
+
+    def takes_lines(self):
+        """Whether put_line stands for handle() of an INFO record with a text message of a logger
+        that is no SDK's: its filters are the ones LOGGING and cloudwatch_handler give it, its
+        format writes only what a Line holds, and its stream's name names no record's field."""
+        formatter = self.formatter
+        return (
+            self.level <= logging.INFO
+            and formatter.__class__ is LineFormatter
+            and formatter.takes_lines
+            and not self.stream_per_record
+            and len(self.filters) == len(STANDARD_FILTERS)
+            and {log_filter.__class__ for log_filter in self.filters} == STANDARD_FILTERS
+        )
+
+    def put_line(self, logger_name, message, created):
+        """What handle() does with such a record (takes_lines), made at `created` with this
+        `message`, without making the record: the message scrubbed, the trace ids added, the
+        line formatted and queued."""
+        if self.creating_log_stream or self.shutting_down:
+            return
+        try:
+            line = Line(logger_name, scrub_text(message), created)
+            text = self.formatter.format_line(line)
+            if line.message == "" or text == "":
+                return
+            self.queue(line, text, created)
+        except Exception:
+            problems.warn(
+                ("CloudWatch Logs", "line"), "observability: CloudWatch Logs: a line was lost",
+                exc_info=True,
+            )  # fmt: skip
+
+    def queue(self, record, text, created):
+        """Buffers the event of a formatted line (truncated to what CloudWatch takes)."""
+        event = {"timestamp": int(created * 1000), "message": text}
+        size = self.event_size(event)
+        if size > self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE:
+            event = self._truncate(event, self.max_message_size - self.EXTRA_MSG_PAYLOAD_SIZE)
+            size = self._size(event)
+        self.sender.put((self._get_stream_name(record), event, size))
 
     def event_size(self, event):
         """watchtower's _size, without encoding an ASCII message to count its bytes."""
