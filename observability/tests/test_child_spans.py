@@ -108,6 +108,7 @@ def test_a_sampled_span_that_starts_a_trace_here_is_a_root_span_the_sampler_aske
     assert first.parent is None
     assert first.context.trace_flags.sampled
     assert dict(first.attributes) == {"http.method": "GET", "http.status_code": 200}
+    assert encode_spans(spans) == library_encode(spans).SerializePartialToString()
     assert second.parent == REMOTE
     assert second.context.trace_id == REMOTE.trace_id
     assert encode_spans(spans) == library_encode(spans).SerializePartialToString()

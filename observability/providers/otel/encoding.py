@@ -30,7 +30,7 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATU
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
-from observability.providers.otel.child_spans import UNSET, ChildSpan
+from observability.providers.otel.child_spans import UNSET, ChildSpan, RootSpan
 from observability.providers.otel.databases import QuerySpan
 from observability.providers.otel.export import plain_attributes
 
@@ -61,6 +61,9 @@ _QUERY_PARTS = {}
 _CLIENT = b"\x30\x03"
 _UNSET = b"\x7a\x00"
 _NO_STATE = DEFAULT_TRACE_STATE  # the trace state of most spans: an empty one
+_LAST_STATE = (None, b"")  # the last trace state trace_state() encoded, and its bytes
+# Spans without links, whose fields child_span reads.
+LEAN_SPANS = (ChildSpan, RootSpan)
 
 
 def varint(number):
@@ -173,10 +176,17 @@ def once(sdk_object, encode):
 
 
 def trace_state(state):
-    if state is None:
+    """A span's trace state's field; the spans of a trace share their root's (immutable) trace
+    state, so the last one's bytes are kept."""
+    global _LAST_STATE
+    if state is None or state is _NO_STATE:
         return b""
-    text = ",".join([f"{key}={value}" for key, value in state.items()])
-    return field(b"\x1a", text.encode()) if text else b""
+    held, encoded = _LAST_STATE
+    if held is not state:
+        text = ",".join([f"{key}={value}" for key, value in state.items()])
+        encoded = field(b"\x1a", text.encode()) if text else b""
+        _LAST_STATE = state, encoded
+    return encoded
 
 
 def span_flags(parent):
@@ -302,14 +312,20 @@ def statement_parts(query):
 
 
 def child_span(query, encoded_attributes):
-    """A ChildSpan's (or QuerySpan's) bytes, as span() writes them, read from its fields: a
-    local child with no links."""
+    """A ChildSpan's, RootSpan's or QuerySpan's bytes, as span() writes them, read from its
+    fields: a span with no links, under a local parent, a remote one or none."""
     context = query._context
+    parent = query._parent
+    if parent is None:
+        parent_id, flags = b"", b"\x85\x01\x00\x01\x00\x00"
+    else:
+        parent_id = b"\x22\x08" + parent.span_id.to_bytes(8, "big")
+        flags = b"\x85\x01\x00\x03\x00\x00" if parent.is_remote else b"\x85\x01\x00\x01\x00\x00"
     parts = [
         b"\x0a\x10", context.trace_id.to_bytes(16, "big"),
         b"\x12\x08", context.span_id.to_bytes(8, "big"),
         trace_state(context.trace_state),
-        b"\x22\x08", query._parent.span_id.to_bytes(8, "big"),
+        parent_id,
         field(b"\x2a", query._name.encode()) if query._name else b"",
         _CLIENT if query._kind is SpanKind.CLIENT else uint32(b"\x30", _SPAN_KIND_MAP[query._kind]),
         fixed64(b"\x39", query._start_time),
@@ -318,7 +334,7 @@ def child_span(query, encoded_attributes):
         uint32(b"\x50", query._dropped),
         *[event(value) for value in query._events],
         _UNSET if query._status is UNSET else status(query._status),
-        b"\x85\x01\x00\x01\x00\x00",  # flags: the parent is known, and local
+        flags,  # the parent is known (or there is none), and remote or local
     ]  # fmt: skip
     return field(b"\x12", b"".join(parts))
 
@@ -327,7 +343,7 @@ def span(sdk_span):
     """A Span's bytes, with its tag in ScopeSpans."""
     if sdk_span.__class__ is QuerySpan:  # encoded once per statement, but ids and times
         return query_span(sdk_span)
-    if sdk_span.__class__ is ChildSpan:
+    if sdk_span.__class__ in LEAN_SPANS:
         return child_span(sdk_span, attributes(b"\x4a", sdk_span._attributes))
     context = sdk_span.get_span_context()
     parent = sdk_span.parent
