@@ -233,7 +233,12 @@ def scrub_attributes(attributes):
         if value.__class__ is str and len(value) <= MAX_CACHED_TEXT:
             verdict = verdicts.get((key, value))
             if verdict is None:
-                clean = _scrubbed_pair(key, value)
+                # As _scrubbed_pair: its text judged here, not kept among texts as well (a
+                # value seen once, a time say, is judged once in either cache).
+                if key in STATEMENT_KEYS or (value and is_sensitive(key)):
+                    clean = _scrubbed_pair(key, value)
+                else:
+                    clean = _scrub_text(value, secrets) if value else value
                 verdicts[key, value] = verdict = UNCHANGED if clean is value else clean
             if verdict is UNCHANGED:
                 continue

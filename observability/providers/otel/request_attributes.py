@@ -31,13 +31,31 @@ from opentelemetry.util.http import redact_url, sanitize_method
 UNQUOTED_PATH = re.compile(r"[\w.~/;=,-]*", re.ASCII)
 
 
+# A method -> sanitize_method's answer (sanitized_method), for so many methods at most.
+_SANITIZED = {}
+MAX_SANITIZED = 64
+
+
+def sanitized_method(method):
+    """sanitize_method(method), each method's answer kept: it reads the environment every time
+    (OTEL_PYTHON_INSTRUMENTATION_HTTP_CAPTURE_ALL_METHODS), where asking for a variable that is
+    not set raises and catches a KeyError in os.environ (10k instructions a request). Like the
+    instrumentation's other settings, that variable counts as it is when a method is first seen."""
+    answer = _SANITIZED.get(method)
+    if answer is None:
+        answer = sanitize_method(method)
+        if len(_SANITIZED) < MAX_SANITIZED:  # clients' made-up methods are not all kept
+            _SANITIZED[method] = answer
+    return answer
+
+
 def request_attributes(environ, method=None):
     """What the library's collect_request_attributes(environ) answers under the default
     conventions, in its order, without its two helper calls per attribute; `method` is the
     environ's method sanitized, when known."""
     result = {}
     if method is None:
-        method = sanitize_method(environ.get("REQUEST_METHOD", "")).strip()
+        method = sanitized_method(environ.get("REQUEST_METHOD", "")).strip()
     if method:
         result[HTTP_METHOD] = method
     result[HTTP_SERVER_NAME] = environ.get("SERVER_NAME")

@@ -63,12 +63,11 @@ from opentelemetry.util.http import (
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE,
     get_custom_headers,
-    sanitize_method,
 )
 
 from observability.problems import problems
 from observability.providers.otel.propagation import extract_request_context
-from observability.providers.otel.request_attributes import request_attributes
+from observability.providers.otel.request_attributes import request_attributes, sanitized_method
 from observability.routes import request_route, route_template
 
 DEFAULT = _StabilityMode.DEFAULT
@@ -144,7 +143,7 @@ class ServerSpanMiddleware(_DjangoMiddleware):
         request._otel_start_time = time()
         meta = request.META
         method = request.method
-        sanitized = sanitize_method(method.strip())
+        sanitized = sanitized_method(method.strip())
         # The library sanitizes the environ's method, then strips it: the same unless it is padded.
         attributes = request_attributes(meta, sanitized if method == method.strip() else None)
         current = get_current()
@@ -194,7 +193,7 @@ class ServerSpanMiddleware(_DjangoMiddleware):
     def _get_span_name(request):
         """The library's name, with the route as users read it: `GET /api/activities/@{handle}`
         rather than Django's `GET api/activities/@<str:handle>` (the library path uses it too)."""
-        method = sanitize_method(request.method.strip())
+        method = sanitized_method(request.method.strip())
         if method == "_OTHER":
             return "HTTP"
         try:
