@@ -94,14 +94,15 @@ def test_events_are_buffered_and_sent_in_batches_within_cloudwatch_limits(moto):
 
 def test_events_go_in_the_body_botocore_would_have_written(moto):
     """logs_client writes PutLogEvents' events into the body itself, in place of botocore's
-    serializer: the same bytes, whatever the messages hold, with botocore's parameter
+    serializer: the same JSON, whatever the messages hold, with botocore's parameter
     validation off (as aws_client makes it) or on."""
+    import json
     import time
 
     import boto3
     from botocore.config import Config
 
-    from observability.providers.cloudwatch.handler import logs_client
+    from observability.providers.cloudwatch.handler import events_json, logs_client
 
     def client(validation):
         return boto3.client(
@@ -131,11 +132,14 @@ def test_events_go_in_the_body_botocore_would_have_written(moto):
             lambda request, **kwargs: bodies.append(request.body),
         )
         sender.put_log_events(logGroupName="bodies", logStreamName="stream", logEvents=events)
-    assert bodies[1] == bodies[0]
-    assert bodies[2] == bodies[0]
+    assert json.loads(bodies[1]) == json.loads(bodies[0])
+    assert json.loads(bodies[2]) == json.loads(bodies[0])
     # botocore's serializer took the four events apart only without logs_client.
     assert serialized == [4, 1, 1]
     assert sorted(moto.log_messages("bodies")) == sorted(messages * 3)
+    # A text orjson refuses is written as botocore writes it.
+    lone = [{"timestamp": now, "message": "a lone surrogate \ud800"}]
+    assert events_json(lone) == json.dumps(lone).encode()
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 
+import orjson
 import watchtower
 
 from observability.background import BackgroundSender
@@ -273,13 +274,25 @@ STAND_IN = {"timestamp": 0, "message": "-"}
 STAND_IN_JSON = b'"logEvents": ' + json.dumps([STAND_IN]).encode()
 
 
+def events_json(events):
+    """The events' JSON as UTF-8: the value botocore's json.dumps writes, written by orjson in a
+    fifth of the time (json.dumps escaped every character of a line in Python's C loop, a third
+    of what the sender spent on an event); compact, and other than ASCII as UTF-8, both of which
+    JSON and CloudWatch Logs take. A text orjson refuses (a lone surrogate) is written as
+    botocore writes it."""
+    try:
+        return orjson.dumps(events)
+    except orjson.JSONEncodeError:
+        return json.dumps(events).encode()
+
+
 def logs_client(client):
     """The logs client, for PutLogEvents: sending the header that marks its events as possibly
     EMF documents (the EMF specification asks for it; plain lines stay plain lines), and writing
-    a batch's events into the body with one json.dumps, the bytes botocore's serializer would
-    have written, rather than through that serializer, which takes each event apart field by
-    field in Python (it cost more than the rest of the call). What botocore would validate, the
-    handler ensures: it builds every event itself, and watchtower's batches keep within the
+    a batch's events into the body in one call (events_json), the JSON botocore's serializer
+    would have written, rather than through that serializer, which takes each event apart field
+    by field in Python (it cost more than the rest of the call). What botocore would validate,
+    the handler ensures: it builds every event itself, and watchtower's batches keep within the
     service's limits (max_batch_count events, max_batch_size bytes, sorted by time)."""
 
     def add_header(request, **kwargs):
@@ -297,8 +310,7 @@ def logs_client(client):
             return
         if STAND_IN_JSON not in params["body"]:  # never sends the stand-in for the events
             raise RuntimeError("PutLogEvents: botocore wrote the body in an unknown form")
-        # json.dumps's defaults are botocore's: the same bytes it would have written.
-        body = b'"logEvents": ' + json.dumps(events).encode()
+        body = b'"logEvents": ' + events_json(events)
         params["body"] = params["body"].replace(STAND_IN_JSON, body, 1)
 
     events = client.meta.events
