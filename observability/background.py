@@ -72,6 +72,8 @@ class BackgroundSender:
         self._wake = threading.Event()
         self._pid = None
         self._lock = threading.Lock()
+        # Notified when a drain ends: flush waits on it rather than polling.
+        self._idle = threading.Condition(threading.Lock())
         self.closed = False
 
     def put(self, item):
@@ -96,10 +98,9 @@ class BackgroundSender:
         """Send what is buffered now, and wait at most `timeout` seconds for it to be sent."""
         if self._pid != os.getpid() or self.closed:
             return
-        deadline = time.monotonic() + timeout
         self._wake.set()
-        while self.pending() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        with self._idle:
+            self._idle.wait_for(lambda: not self.pending(), timeout)
 
     def _ensure_thread(self):
         if self._pid == os.getpid():
@@ -118,7 +119,9 @@ class BackgroundSender:
             try:
                 self._drain()
             finally:
-                self._busy = False
+                with self._idle:
+                    self._busy = False
+                    self._idle.notify_all()
 
     def _drain(self):
         items = []
